@@ -1,0 +1,60 @@
+"""The public Python API: everything the command line does, a notebook can do with the same calls.
+
+>>> import chaingraph
+>>> report = chaingraph.build("corpora", "chaingraph-store")          # doctest: +SKIP
+>>> chaingraph.stats("chaingraph-store")["documents"]                 # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from chaingraph.build import BuildReport, Progress
+from chaingraph.build import build as _build
+from chaingraph.nlp.linker import Mention
+from chaingraph.nlp.pipeline import extract_text
+from chaingraph.rdf.export import export_graph
+from chaingraph.rdf.namespaces import resolve_concept
+from chaingraph.rdf.validate import ValidationReport, validate_store
+from chaingraph.resources import default_store_path
+from chaingraph.stats import store_stats
+from chaingraph.store import EmbeddedStore, open_store
+
+__all__ = ["build", "extract", "query", "stats", "export", "validate", "open_store", "resolve_concept"]
+
+
+def _store(store: str | Path | EmbeddedStore | None) -> EmbeddedStore:
+    if isinstance(store, EmbeddedStore):
+        return store
+    return open_store(store if store is not None else default_store_path())
+
+
+def build(corpus_dir: str | Path, store: str | Path | None = None, *, progress: Progress | None = None) -> BuildReport:
+    """Build the graph of a corpus folder into a store (default ``./chaingraph-store``)."""
+    return _build(corpus_dir, _store(store), progress=progress)
+
+
+def extract(text: str, *, lang: str = "en", about: str | None = None) -> list[Mention]:
+    """The concept mentions the pipeline finds in ``text`` (``about`` is a code or IRI, optional)."""
+    about_iri = resolve_concept(about) if about else None
+    return list(extract_text(text, lang=lang, about=about_iri).mentions)
+
+
+def query(sparql: str, store: str | Path | EmbeddedStore | None = None):
+    """Run a SPARQL query on the store; the default graph is the union of all graphs."""
+    return _store(store).query(sparql)
+
+
+def stats(store: str | Path | EmbeddedStore | None = None) -> dict:
+    """Counts of documents, mentions, relations, triples and vocabulary concepts."""
+    return store_stats(_store(store))
+
+
+def export(output, fmt: str = "trig", store: str | Path | EmbeddedStore | None = None, *, include_vocabularies=False) -> int:
+    """Serialise the graph (``ttl``, ``nt``, ``trig``, ``nq`` or ``jsonld``); returns the quads written."""
+    return export_graph(_store(store), output, fmt, include_vocabularies=include_vocabularies)
+
+
+def validate(store: str | Path | EmbeddedStore | None = None, *, include_vocabularies: bool = False) -> ValidationReport:
+    """Check the graph against the SHACL shapes."""
+    return validate_store(_store(store), include_vocabularies=include_vocabularies)

@@ -1,0 +1,305 @@
+"""The ``chaingraph`` command line: parse, call :mod:`chaingraph.api`, render with rich.
+
+Exit codes: 0 success, 1 failure (nothing changed), 2 usage error, 3 partial (some files could
+not be built; the rest were).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+
+app = typer.Typer(
+    name="chaingraph",
+    help="Knowledge graph of the education, talent, industry and innovation chains.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+vocab_app = typer.Typer(help="Import vocabularies (ESCO, O*NET, CIP) from their raw releases.", no_args_is_help=True)
+app.add_typer(vocab_app, name="vocab")
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False)
+
+EXIT_FAILURE, EXIT_PARTIAL = 1, 3
+
+StoreOption = Annotated[
+    str | None,
+    typer.Option("--store", "-s", help="Store directory (default: $CHAINGRAPH_STORE or ./chaingraph-store)."),
+]
+
+
+class TableFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
+class ExtractFormat(str, Enum):
+    json = "json"
+    table = "table"
+
+
+class QueryFormat(str, Enum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+    tsv = "tsv"
+    xml = "xml"
+
+
+class ExportFormat(str, Enum):
+    ttl = "ttl"
+    nt = "nt"
+    trig = "trig"
+    nq = "nq"
+    jsonld = "jsonld"
+
+
+def fail(message: str, code: int = EXIT_FAILURE) -> typer.Exit:
+    """Print one red line and return the exit to raise."""
+    err.print(f"[red]error:[/red] {message}", markup=True, highlight=False)
+    return typer.Exit(code)
+
+
+# ---------------------------------------------------------------------- build
+
+
+@app.command()
+def build(
+    corpus_dir: Annotated[Path, typer.Argument(help="Folder of documents (optional manifest.csv / .jsonl).")],
+    store: StoreOption = None,
+) -> None:
+    """Build or update the graph of a corpus folder in the store."""
+    from chaingraph import api
+    from chaingraph.store import StoreError
+
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=err, transient=True,
+    ) as bar:
+        task = bar.add_task("loading vocabularies", total=None)
+
+        def progress(done: int, total: int, path: str) -> None:
+            bar.update(task, description="extracting", completed=done, total=total)
+
+        try:
+            report = api.build(corpus_dir, store, progress=progress)
+        except (OSError, StoreError) as error:
+            raise fail(str(error)) from None
+    for problem in report.problems:
+        colour = "red" if problem.severity == "error" else "yellow"
+        err.print(f"[{colour}]{problem.severity}:[/{colour}] {problem.path}: {problem.reason}", markup=True)
+    stats = api.stats(store)
+    out.print(
+        f"built {report.documents} documents into {report.store} "
+        f"({report.extracted} extracted, {report.unchanged} unchanged, {report.removed} removed)"
+    )
+    if report.vocabularies_loaded:
+        out.print("loaded: " + ", ".join(report.vocabularies_loaded))
+    _print_stats(stats)
+    if report.partial:
+        err.print(f"[yellow]partial build:[/yellow] {len(report.errors)} file(s) could not be built", markup=True)
+        raise typer.Exit(EXIT_PARTIAL)
+
+
+# ---------------------------------------------------------------------- extract
+
+
+@app.command()
+def extract(
+    file: Annotated[Path | None, typer.Argument(help="A document (.txt .md .html .pdf .docx).")] = None,
+    text: Annotated[str | None, typer.Option("--text", "-t", help="Text to link instead of a file.")] = None,
+    about: Annotated[str | None, typer.Option(help="Concept the text is about (cip:15.0613, onet:...).")] = None,
+    fmt: Annotated[ExtractFormat, typer.Option("--format", "-f")] = ExtractFormat.json,
+) -> None:
+    """Link the concepts mentioned in a file or a text."""
+    from chaingraph import api
+    from chaingraph.corpus import DocumentError, detect_lang
+    from chaingraph.corpus.readers import read_text
+    from chaingraph.rdf.namespaces import UnknownConceptCode
+
+    if (file is None) == (text is None):
+        raise fail("give either a FILE or --text", 2)
+    if file is not None:
+        try:
+            text = read_text(file)
+        except (DocumentError, OSError) as error:
+            raise fail(f"{file}: {error}") from None
+    assert text is not None
+    try:
+        mentions = api.extract(text, lang=detect_lang(text), about=about)
+    except UnknownConceptCode as error:
+        raise fail(str(error), 2) from None
+    if fmt == ExtractFormat.json:
+        for m in mentions:
+            record = {
+                "text": m.text, "start": m.start, "end": m.end, "concept": m.concept,
+                "label": m.label, "class": m.cls, "score": m.score, "alternatives": list(m.alternatives),
+            }
+            out.print(json.dumps(record, ensure_ascii=False), markup=False)
+        return
+    table = Table("text", "start", "end", "class", "label", "concept", "score")
+    for m in mentions:
+        table.add_row(m.text, str(m.start), str(m.end), m.cls, m.label, m.concept, f"{m.score:.2f}")
+    out.print(table)
+
+
+# ---------------------------------------------------------------------- query
+
+
+@app.command()
+def query(
+    sparql: Annotated[str | None, typer.Argument(help="A SPARQL query.")] = None,
+    file: Annotated[Path | None, typer.Option("--file", help="Read the query from a .rq file.")] = None,
+    store: StoreOption = None,
+    fmt: Annotated[QueryFormat, typer.Option("--format", "-f")] = QueryFormat.table,
+) -> None:
+    """Run a SPARQL query (the default graph is the union of all graphs)."""
+    import pyoxigraph as ox
+
+    from chaingraph import api
+    from chaingraph.store import QueryError, StoreError
+
+    if (sparql is None) == (file is None):
+        raise fail("give either a SPARQL query or --file Q.rq", 2)
+    if file is not None:
+        try:
+            sparql = file.read_text(encoding="utf-8")
+        except OSError as error:
+            raise fail(f"{file}: {error}") from None
+    try:
+        results = api.query(sparql, store)
+    except (QueryError, StoreError) as error:
+        raise fail(str(error)) from None
+    try:
+        if isinstance(results, ox.QueryBoolean):
+            out.print("true" if bool(results) else "false")
+        elif isinstance(results, ox.QueryTriples):
+            sys.stdout.buffer.write(ox.serialize(results, format=ox.RdfFormat.TURTLE))
+        elif fmt == QueryFormat.table:
+            _print_solutions(results)
+        else:
+            result_format = {
+                QueryFormat.csv: ox.QueryResultsFormat.CSV,
+                QueryFormat.json: ox.QueryResultsFormat.JSON,
+                QueryFormat.tsv: ox.QueryResultsFormat.TSV,
+                QueryFormat.xml: ox.QueryResultsFormat.XML,
+            }[fmt]
+            sys.stdout.buffer.write(results.serialize(format=result_format))
+            sys.stdout.flush()
+    except OSError as error:
+        raise fail(f"query failed: {error}") from None
+
+
+def _print_solutions(results) -> None:
+    names = [v.value for v in results.variables]
+    table = Table(*names)
+    for row in results:
+        table.add_row(*("" if row[n] is None else row[n].value for n in names))
+    out.print(table)
+
+
+# ---------------------------------------------------------------------- stats, export, validate
+
+
+def _print_stats(stats: dict) -> None:
+    table = Table("what", "count", title="graph")
+    for key in ("documents", "mentions", "relations", "triples"):
+        table.add_row(key, f"{stats[key]:,}")
+    for cls, n in stats["mentions_by_class"].items():
+        table.add_row(f"  mentions of {cls}", f"{n:,}")
+    for predicate, n in sorted(stats["relations_by_predicate"].items()):
+        table.add_row(f"  relations {predicate}", f"{n:,}")
+    for cls, n in stats["concepts_by_class"].items():
+        table.add_row(f"concepts: {cls}", f"{n:,}")
+    out.print(table)
+
+
+@app.command()
+def stats(store: StoreOption = None, fmt: Annotated[TableFormat, typer.Option("--format", "-f")] = TableFormat.table) -> None:
+    """Counts of documents, mentions, relations, triples and vocabulary concepts."""
+    from chaingraph import api
+    from chaingraph.store import StoreError
+
+    try:
+        numbers = api.stats(store)
+    except StoreError as error:
+        raise fail(str(error)) from None
+    if fmt == TableFormat.json:
+        out.print(json.dumps(numbers, indent=2), markup=False)
+    else:
+        _print_stats(numbers)
+
+
+@app.command()
+def export(
+    fmt: Annotated[ExportFormat, typer.Option("--format", "-f")] = ExportFormat.trig,
+    output: Annotated[Path | None, typer.Option("--out", "-o", help="File to write (default: standard output).")] = None,
+    store: StoreOption = None,
+    include_vocabularies: Annotated[bool, typer.Option("--all", help="Include the ontology and vocabularies.")] = False,
+) -> None:
+    """Write the graph as Turtle, N-Triples, TriG, N-Quads or JSON-LD."""
+    from chaingraph import api
+
+    if output is None:
+        count = api.export(sys.stdout.buffer, fmt.value, store, include_vocabularies=include_vocabularies)
+        sys.stdout.flush()
+    else:
+        tmp = output.with_name(output.name + ".part")
+        try:
+            count = api.export(tmp, fmt.value, store, include_vocabularies=include_vocabularies)
+            tmp.replace(output)  # an interrupted export never leaves a half-written file in place
+        except OSError as error:
+            tmp.unlink(missing_ok=True)
+            raise fail(f"{output}: {error}") from None
+    err.print(f"{count:,} statements written")
+
+
+@app.command()
+def validate(
+    store: StoreOption = None,
+    include_vocabularies: Annotated[bool, typer.Option("--all", help="Also check every vocabulary concept (slow).")] = False,
+) -> None:
+    """Check the graph against the SHACL shapes (ontologies/shapes.ttl)."""
+    from chaingraph import api
+
+    report = api.validate(store, include_vocabularies=include_vocabularies)
+    if report.conforms:
+        out.print(f"conforms: {report.triples_checked:,} triples checked against ontologies/shapes.ttl")
+        return
+    out.print(report.text, markup=False)
+    raise fail("the graph does not conform to the SHACL shapes")
+
+
+# ---------------------------------------------------------------------- vocab
+
+
+@vocab_app.command("import")
+def vocab_import(
+    name: Annotated[str, typer.Argument(help="esco, onet, cip or crosswalks")],
+    source_dir: Annotated[Path, typer.Argument(help="Folder of the raw release.")],
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Where to write SKOS (default ontologies/vocab).")] = None,
+) -> None:
+    """Read a raw vocabulary release and write it as SKOS into ontologies/vocab."""
+    from chaingraph.resources import vocab_dir
+    from chaingraph.vocab import VocabImportError, import_vocab
+
+    try:
+        result = import_vocab(name, source_dir, out_dir or vocab_dir())
+    except VocabImportError as error:
+        raise fail(str(error)) from None
+    out.print(result)
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()

@@ -1,0 +1,226 @@
+"""The concepts and labels the linker knows, read from the SKOS vocabularies.
+
+A :class:`Gazetteer` holds every concept (IRI, class, scheme, code, preferred labels) and, per
+normalised label key, the concepts that carry that label and how (preferred, alternative or hidden
+label). Labels too generic to link on their own ("management", "design") are kept out by a
+stop-list; short acronyms whose lower case is a common word ("IT") are kept but matched only with
+their exact case.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import pickle
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from chaingraph.rdf.namespaces import CG, CLASSES, RDF, SCHEMES, SKOS
+from chaingraph.resources import ontologies_dir, vocab_dir
+
+__all__ = [
+    "ConceptInfo",
+    "LabelEntry",
+    "Gazetteer",
+    "PREF",
+    "ALT",
+    "HIDDEN",
+    "read_concepts",
+    "load_stop_labels",
+    "vocab_files",
+]
+
+PREF, ALT, HIDDEN = 0, 1, 2
+_KIND_OF_PREDICATE = {SKOS + "prefLabel": PREF, SKOS + "altLabel": ALT, SKOS + "hiddenLabel": HIDDEN}
+_CLASS_OF_TYPE = {CG + cls: cls for cls in CLASSES}
+_PREFIX_OF_SCHEME = {scheme: prefix for prefix, (scheme, _ns) in SCHEMES.items()}
+_NOT_A_LABEL = re.compile(r"^[\W\d_]*$")  # punctuation and digits only
+_ACRONYM = re.compile(r"^[A-Z][A-Z0-9&]{1,5}$")
+
+
+@dataclass(slots=True)
+class ConceptInfo:
+    """One concept the linker can link to."""
+
+    iri: str
+    cls: str = ""
+    scheme: str = ""
+    notation: str | None = None
+    pref_labels: dict[str, str] = field(default_factory=dict)
+    labels: list[tuple[str, str, int]] = field(default_factory=list)  # (text, lang, kind)
+
+    def label(self, lang: str = "en") -> str:
+        """The preferred label in ``lang``, else in English, else any, else the IRI."""
+        return (
+            self.pref_labels.get(lang)
+            or self.pref_labels.get("en")
+            or next(iter(self.pref_labels.values()), None)
+            or self.iri
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class LabelEntry:
+    """A concept reachable through one label key."""
+
+    concept: int  # index into Gazetteer.concepts
+    kind: int  # PREF, ALT or HIDDEN
+    text: str  # the label as written in the vocabulary
+    case_sensitive: bool  # match only when the text has exactly this case
+
+
+def vocab_files(directory: Path | None = None) -> list[Path]:
+    """The vocabulary files in ``directory`` (default ``ontologies/vocab``), sorted by name."""
+    directory = directory or vocab_dir()
+    return sorted(p for p in directory.iterdir() if p.name.endswith((".ttl", ".ttl.gz", ".nt", ".nt.gz")))
+
+
+def _open(path: Path):
+    return gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb")
+
+
+def _format(path: Path) -> ox.RdfFormat:
+    name = path.name.removesuffix(".gz")
+    return ox.RdfFormat.N_TRIPLES if name.endswith(".nt") else ox.RdfFormat.TURTLE
+
+
+def read_concepts(paths: Iterable[Path]) -> list[ConceptInfo]:
+    """Every typed concept in the SKOS files ``paths``, with its labels, class, scheme and code."""
+    concepts: dict[str, ConceptInfo] = {}
+
+    def info(iri: str) -> ConceptInfo:
+        found = concepts.get(iri)
+        if found is None:
+            found = concepts[iri] = ConceptInfo(iri)
+        return found
+
+    rdf_type, in_scheme, notation = RDF + "type", SKOS + "inScheme", SKOS + "notation"
+    for path in paths:
+        with _open(path) as stream:
+            for triple in ox.parse(stream, format=_format(path)):
+                predicate = triple.predicate.value
+                subject = triple.subject
+                if not isinstance(subject, ox.NamedNode):
+                    continue
+                kind = _KIND_OF_PREDICATE.get(predicate)
+                if kind is not None:
+                    literal = triple.object
+                    lang = literal.language or "en"
+                    concept = info(subject.value)
+                    concept.labels.append((literal.value, lang, kind))
+                    if kind == PREF:
+                        concept.pref_labels.setdefault(lang, literal.value)
+                elif predicate == rdf_type:
+                    cls = _CLASS_OF_TYPE.get(triple.object.value)
+                    if cls:
+                        info(subject.value).cls = cls
+                elif predicate == in_scheme:
+                    prefix = _PREFIX_OF_SCHEME.get(triple.object.value)
+                    if prefix and not info(subject.value).scheme:
+                        info(subject.value).scheme = prefix
+                elif predicate == notation:
+                    info(subject.value).notation = triple.object.value
+    return [c for c in concepts.values() if c.cls]
+
+
+def load_stop_labels(lang: str = "en", directory: Path | None = None) -> set[str]:
+    """Label keys too generic to link alone, from ``ontologies/stoplabels-<lang>.txt`` (one per line, # comments)."""
+    path = (directory or ontologies_dir()) / f"stoplabels-{lang}.txt"
+    if not path.exists():
+        return set()
+    words = set()
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            words.add(line.lower())
+    return words
+
+
+class Gazetteer:
+    """Concepts and the label keys that reach them, for one language.
+
+    Parameters
+    ----------
+    concepts:
+        The concepts, as read by :func:`read_concepts`.
+    lang:
+        Only labels in this language are indexed.
+    stop_labels:
+        Normalised label keys never linked on their own.
+    tokenize:
+        Turns a label into ``(tokens, key)``: the token texts and the normalised key the text
+        side will produce. The linker passes its spaCy tokenizer here so both sides agree.
+    """
+
+    def __init__(self, concepts: list[ConceptInfo], lang: str, stop_labels: set[str], tokenize) -> None:
+        self.lang = lang
+        self.concepts = concepts
+        self.index_of = {c.iri: i for i, c in enumerate(concepts)}
+        self.entries: dict[str, list[LabelEntry]] = {}
+        self.patterns: dict[str, list[str]] = {}  # key -> tokens of one label with that key
+        self.dropped_generic = 0
+        labels = [
+            (i, text, kind)
+            for i, c in enumerate(concepts)
+            for text, label_lang, kind in c.labels
+            if label_lang.split("-")[0] == lang and not _NOT_A_LABEL.match(text) and len(text.strip()) > 1
+        ]
+        for (i, text, kind), (tokens, key) in zip(labels, tokenize(t for _, t, _ in labels), strict=True):
+            if not key:
+                continue
+            case_sensitive = False
+            if key in stop_labels:
+                # An acronym whose lower case is a common word ("IT") links only in capitals.
+                if len(tokens) == 1 and _ACRONYM.match(text.strip()):
+                    case_sensitive = True
+                else:
+                    self.dropped_generic += 1
+                    continue
+            bucket = self.entries.setdefault(key, [])
+            entry = LabelEntry(i, kind, text.strip(), case_sensitive)
+            if entry not in bucket:
+                bucket.append(entry)
+            self.patterns.setdefault(key, tokens)
+
+    def __len__(self) -> int:
+        return len(self.concepts)
+
+    def concept(self, iri: str) -> ConceptInfo | None:
+        """The concept with this IRI, if the gazetteer holds it."""
+        index = self.index_of.get(iri)
+        return None if index is None else self.concepts[index]
+
+    def counts_by_class(self) -> dict[str, int]:
+        """How many concepts of each class the gazetteer holds."""
+        counts = dict.fromkeys(CLASSES, 0)
+        for c in self.concepts:
+            counts[c.cls] += 1
+        return counts
+
+    def iter_keys(self) -> Iterator[tuple[str, list[str]]]:
+        """Each label key with the tokens of one label that has it."""
+        return iter(self.patterns.items())
+
+
+def fingerprint_files(paths: Iterable[Path], *extra: str) -> str:
+    """A hash over the files' contents and ``extra`` strings: the key of a cached gazetteer."""
+    digest = hashlib.sha256()
+    for path in paths:
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    for item in extra:
+        digest.update(item.encode())
+    return digest.hexdigest()[:24]
+
+
+def dump_cache(obj: object, path: Path) -> None:
+    """Write ``obj`` to ``path`` atomically (a half-written cache must never be read)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    with tmp.open("wb") as out:
+        pickle.dump(obj, out, protocol=pickle.HIGHEST_PROTOCOL)
+    tmp.replace(path)

@@ -1,0 +1,234 @@
+"""The concept linker: finds vocabulary labels in text and links each span to one concept.
+
+Registered as the spaCy factory ``chaingraph_concepts``. It matches every label of the
+vocabularies on the ``NORM`` attribute (lower case, light plural/verb-s normalisation, see
+:mod:`chaingraph.nlp.normalize`) with a :class:`~spacy.matcher.PhraseMatcher`; the longest match
+wins and overlaps are resolved left to right; when one label names several concepts the choice is
+made by label kind, class priority and context (the scheme of the document's subject) and the
+others are kept as alternatives with a lower score.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+from pathlib import Path
+from typing import NamedTuple
+
+from spacy.language import Language
+from spacy.matcher import PhraseMatcher
+from spacy.tokens import Doc, Span
+
+from chaingraph.nlp.gazetteer import (
+    ALT,
+    HIDDEN,
+    PREF,
+    Gazetteer,
+    dump_cache,
+    fingerprint_files,
+    load_stop_labels,
+    read_concepts,
+    vocab_files,
+)
+from chaingraph.nlp.normalize import install_norm
+from chaingraph.rdf.namespaces import CLASSES, SCHEMES
+from chaingraph.resources import ontologies_dir
+
+__all__ = ["Mention", "ConceptLinker", "make_concept_linker", "LINKER_VERSION"]
+
+#: Bumped whenever the linker's output for the same input can change: invalidates cached
+#: gazetteers and tells an incremental build to extract documents again.
+LINKER_VERSION = "1"
+
+_BASE_SCORE = {PREF: 1.0, ALT: 0.9, HIDDEN: 0.8}
+_SAME_CLASS_AMBIGUITY = 0.85  # another concept of the same class shares the label
+_CROSS_CLASS_AMBIGUITY = 0.75  # a concept of another class shares the label
+
+
+class Mention(NamedTuple):
+    """A linked span: plain data, cheap to pickle between processes."""
+
+    start: int  # character offsets into the document text
+    end: int
+    text: str
+    concept: str  # concept IRI
+    label: str  # the concept's preferred label
+    cls: str  # Programme, Course, Occupation, Skill, Industry or Technology
+    score: float
+    alternatives: tuple[str, ...] = ()  # other concepts the same words could name
+
+
+if not Doc.has_extension("mentions"):
+    Doc.set_extension("mentions", default=None)
+if not Doc.has_extension("about"):
+    Doc.set_extension("about", default=None)
+
+
+def _cache_dir() -> Path:
+    base = os.environ.get("CHAINGRAPH_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "chaingraph"
+    )
+    return Path(base)
+
+
+class ConceptLinker:
+    """Link vocabulary labels in a ``Doc`` to concepts.
+
+    Parameters
+    ----------
+    nlp:
+        The pipeline; its tokenizer tokenises labels exactly as it tokenises text.
+    vocab_path:
+        Folder of SKOS vocabularies (``.ttl``/``.ttl.gz``); default ``ontologies/vocab``.
+    class_priority:
+        Order in which classes win when one label names concepts of several classes.
+    scheme_priority:
+        Order in which vocabularies win between concepts of the same class.
+    min_score:
+        Mentions scoring below this are dropped.
+    """
+
+    def __init__(
+        self,
+        nlp: Language,
+        name: str = "chaingraph_concepts",
+        *,
+        vocab_path: str | None = None,
+        class_priority: list[str] | None = None,
+        scheme_priority: list[str] | None = None,
+        min_score: float = 0.0,
+    ) -> None:
+        self.name = name
+        self.lang = nlp.lang
+        self.min_score = min_score
+        self.class_rank = {c: i for i, c in enumerate(class_priority or CLASSES)}
+        self.scheme_rank = {s: i for i, s in enumerate(scheme_priority or SCHEMES)}
+        install_norm(nlp.vocab)
+        paths = vocab_files(Path(vocab_path) if vocab_path else None)
+        self.gazetteer = self._load_gazetteer(nlp, paths)
+        self.matcher = PhraseMatcher(nlp.vocab, attr="NORM")
+        self._entries_by_hash: dict[int, list] = {}
+        strings = nlp.vocab.strings
+        for key, tokens in self.gazetteer.iter_keys():
+            self.matcher.add(key, [Doc(nlp.vocab, words=tokens)])
+            self._entries_by_hash[strings[key]] = self.gazetteer.entries[key]
+
+    def _load_gazetteer(self, nlp: Language, paths: list[Path]) -> Gazetteer:
+        stop_labels = load_stop_labels(self.lang)
+        key = fingerprint_files(paths, self.lang, LINKER_VERSION, *sorted(stop_labels))
+        cache = _cache_dir() / f"gazetteer-{self.lang}-{key}.pickle"
+        if cache.exists():
+            try:
+                with cache.open("rb") as stream:
+                    return pickle.load(stream)
+            except (OSError, pickle.UnpicklingError, EOFError, AttributeError):
+                pass  # a stale or broken cache is rebuilt below
+        tokenizer = nlp.tokenizer
+
+        def tokenize(labels):
+            for doc in tokenizer.pipe(" ".join(label.split()) for label in labels):
+                tokens = [t for t in doc if not t.is_space]
+                yield [t.text for t in tokens], " ".join(t.norm_ for t in tokens)
+
+        gazetteer = Gazetteer(read_concepts(paths), self.lang, stop_labels, tokenize)
+        try:
+            dump_cache(gazetteer, cache)
+        except OSError:
+            pass  # caching is an optimisation; a read-only home must not stop linking
+        return gazetteer
+
+    def __call__(self, doc: Doc) -> Doc:
+        matches = self.matcher(doc)
+        mentions: list[Mention] = []
+        spans: list[Span] = []
+        if matches:
+            about = doc._.about
+            about_scheme = ""
+            if about:
+                info = self.gazetteer.concept(about)
+                about_scheme = info.scheme if info else ""
+            taken = bytearray(len(doc))
+            # Longest match first, then leftmost: "programmable logic controller" beats "controller".
+            for match_id, start, end in sorted(matches, key=lambda m: (m[1] - m[2], m[1])):
+                if any(taken[start:end]):
+                    continue
+                span = doc[start:end]
+                mention = self._choose(span, self._entries_by_hash[match_id], about_scheme)
+                if mention is None or mention.score < self.min_score:
+                    continue
+                taken[start:end] = b"\x01" * (end - start)
+                mentions.append(mention)
+                spans.append(Span(doc, start, end, label=mention.cls, kb_id=mention.concept))
+            mentions.sort()
+            spans.sort()
+        doc._.mentions = mentions
+        doc.spans[self.name] = spans
+        return doc
+
+    def _choose(self, span: Span, entries: list, about_scheme: str) -> Mention | None:
+        text = span.text
+        candidates = [e for e in entries if not e.case_sensitive or e.text == text]
+        if not candidates:
+            return None
+        concepts = self.gazetteer.concepts
+
+        def rank(entry):
+            c = concepts[entry.concept]
+            return (
+                entry.kind,
+                self.class_rank.get(c.cls, 99),
+                c.scheme != about_scheme,
+                self.scheme_rank.get(c.scheme, 99),
+                c.iri,
+            )
+
+        candidates.sort(key=rank)
+        best = candidates[0]
+        chosen = concepts[best.concept]
+        score = _BASE_SCORE[best.kind]
+        others = []
+        for entry in candidates[1:]:
+            other = concepts[entry.concept]
+            if other.iri != chosen.iri and other.iri not in others:
+                others.append(other.iri)
+                if entry.kind == best.kind:
+                    factor = _SAME_CLASS_AMBIGUITY if other.cls == chosen.cls else _CROSS_CLASS_AMBIGUITY
+                    score = min(score, _BASE_SCORE[best.kind] * factor)
+        return Mention(
+            span.start_char,
+            span.end_char,
+            text,
+            chosen.iri,
+            chosen.label(self.lang),
+            chosen.cls,
+            round(score, 3),
+            tuple(others),
+        )
+
+
+@Language.factory(
+    "chaingraph_concepts",
+    default_config={"vocab_path": None, "class_priority": None, "scheme_priority": None, "min_score": 0.0},
+)
+def make_concept_linker(
+    nlp: Language,
+    name: str,
+    vocab_path: str | None,
+    class_priority: list[str] | None,
+    scheme_priority: list[str] | None,
+    min_score: float,
+) -> ConceptLinker:
+    """Create the concept linker (see :class:`ConceptLinker` for the settings)."""
+    return ConceptLinker(
+        nlp,
+        name,
+        vocab_path=vocab_path,
+        class_priority=class_priority,
+        scheme_priority=scheme_priority,
+        min_score=min_score,
+    )
+
+
+def default_vocab_path() -> Path:
+    """Where the linker reads vocabularies when none is configured."""
+    return ontologies_dir() / "vocab"

@@ -1,0 +1,161 @@
+"""Assembling the extraction pipeline and running it over documents.
+
+The pipeline is plain spaCy: a blank language, a sentencizer that also splits at blank lines
+(paragraphs of laws and standards often lack a final full stop), the concept linker
+(``chaingraph_concepts``) and the relation stage (``chaingraph_relations``). A user can swap a
+stage by name in the usual spaCy way.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections import deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+import spacy
+from spacy.language import Language
+from spacy.pipeline.sentencizer import Sentencizer
+
+from chaingraph.nlp import linker as _linker  # noqa: F401  (registers the factory)
+from chaingraph.nlp import relations as _relations  # noqa: F401  (registers the factory)
+from chaingraph.nlp.linker import LINKER_VERSION, Mention
+from chaingraph.nlp.relations import RELATIONS_VERSION, RelationCandidate, sentence_bounds
+
+__all__ = ["Extraction", "PIPELINE_VERSION", "build_pipeline", "load_pipeline", "extract_text", "extract_docs"]
+
+PIPELINE_VERSION = f"linker-{LINKER_VERSION}.relations-{RELATIONS_VERSION}"
+
+# Whitespace tokens holding a blank line end a sentence: spaCy keeps runs of whitespace as tokens.
+_PARAGRAPH_BREAKS = [a + "\n" + b + "\n" + c for a in ("", " ", "  ") for b in ("", " ") for c in ("", "\n", " ")]
+_PUNCT = list(Sentencizer.default_punct_chars) + ["；", ";"] + _PARAGRAPH_BREAKS
+# Largest text handed to spaCy in one piece; longer documents are cut at paragraph breaks.
+MAX_CHARS = 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class Extraction:
+    """What the pipeline found in one text: plain data, cheap to ship between processes."""
+
+    mentions: tuple[Mention, ...]
+    relations: tuple[RelationCandidate, ...]
+    sentences: tuple[tuple[int, int], ...]  # (start, end) of each sentence holding a mention
+
+
+def build_pipeline(lang: str = "en", *, vocab_path: str | None = None, linker_config: dict | None = None) -> Language:
+    """A new pipeline for ``lang`` with the sentencizer, concept linker and relation stage."""
+    nlp = spacy.blank(lang)
+    nlp.max_length = MAX_CHARS + 1
+    nlp.add_pipe("sentencizer", config={"punct_chars": _PUNCT})
+    config = dict(linker_config or {})
+    if vocab_path is not None:
+        config["vocab_path"] = vocab_path
+    nlp.add_pipe("chaingraph_concepts", config=config)
+    nlp.add_pipe("chaingraph_relations")
+    return nlp
+
+
+@functools.cache
+def load_pipeline(lang: str = "en") -> Language:
+    """The shared default pipeline for ``lang`` (built once per process: loading the vocabularies costs seconds)."""
+    return build_pipeline(lang)
+
+
+def _chunks(text: str) -> Iterator[tuple[int, str]]:
+    """Cut an over-long text at paragraph breaks into pieces spaCy accepts, with their offsets."""
+    start = 0
+    while len(text) - start > MAX_CHARS:
+        cut = text.rfind("\n\n", start, start + MAX_CHARS)
+        if cut <= start:
+            cut = text.rfind(" ", start, start + MAX_CHARS)
+        if cut <= start:
+            cut = start + MAX_CHARS
+        yield start, text[start:cut]
+        start = cut
+    yield start, text[start:]
+
+
+def _shift(extraction: Extraction, offset: int) -> Extraction:
+    if not offset:
+        return extraction
+    return Extraction(
+        tuple(m._replace(start=m.start + offset, end=m.end + offset) for m in extraction.mentions),
+        tuple(
+            r._replace(sentence_start=r.sentence_start + offset, sentence_end=r.sentence_end + offset)
+            for r in extraction.relations
+        ),
+        tuple((s + offset, e + offset) for s, e in extraction.sentences),
+    )
+
+
+def _extraction_of(doc) -> Extraction:
+    mentions = tuple(doc._.mentions or ())
+    relations = tuple(doc._.relations or ())
+    sentences: tuple[tuple[int, int], ...] = ()
+    if mentions:
+        from bisect import bisect_right
+
+        bounds = sentence_bounds(doc)
+        starts = [s for s, _ in bounds]
+        used = sorted({bounds[bisect_right(starts, m.start) - 1] for m in mentions})
+        sentences = tuple(used)
+    return Extraction(mentions, relations, sentences)
+
+
+def extract_docs(
+    nlp: Language, items: Iterable[tuple[str, str | None]], batch_size: int = 64
+) -> Iterator[Extraction]:
+    """Run ``nlp`` over ``(text, about_iri)`` pairs, yielding one :class:`Extraction` per text."""
+    gazetteer = nlp.get_pipe("chaingraph_concepts").gazetteer
+
+    def pieces():
+        for index, (text, about) in enumerate(items):
+            info = gazetteer.concept(about) if about else None
+            for offset, piece in _chunks(text):
+                yield piece, (index, offset, about if info else None, info.cls if info else None)
+
+    def with_context(stream):
+        for piece, context in stream:
+            doc = nlp.make_doc(piece)
+            doc._.about, doc._.about_class = context[2], context[3]
+            yield doc, context
+
+    current, parts = None, []
+    docs = with_context(pieces())
+    for doc, (index, offset, _about, _cls) in _pipe(nlp, docs, batch_size):
+        if current is not None and index != current:
+            yield _merge(parts)
+            parts = []
+        current = index
+        parts.append(_shift(_extraction_of(doc), offset))
+    if parts:
+        yield _merge(parts)
+
+
+def _pipe(nlp: Language, docs, batch_size: int):
+    """``nlp.pipe`` over pre-made docs, keeping each doc's context."""
+    contexts: deque = deque()
+
+    def only_docs():
+        for doc, context in docs:
+            contexts.append(context)
+            yield doc
+
+    for doc in nlp.pipe(only_docs(), batch_size=batch_size):
+        yield doc, contexts.popleft()
+
+
+def _merge(parts: list[Extraction]) -> Extraction:
+    if len(parts) == 1:
+        return parts[0]
+    return Extraction(
+        tuple(m for p in parts for m in p.mentions),
+        tuple(r for p in parts for r in p.relations),
+        tuple(s for p in parts for s in p.sentences),
+    )
+
+
+def extract_text(text: str, *, lang: str = "en", about: str | None = None, nlp: Language | None = None) -> Extraction:
+    """Link the concepts in one text (and, with ``about``, relate them to that concept)."""
+    nlp = nlp or load_pipeline(lang)
+    return next(extract_docs(nlp, [(text, about)]))
