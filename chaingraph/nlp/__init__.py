@@ -1,0 +1,1 @@
+"""spaCy components that find and link concepts and type the relations between them."""
