@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from chaingraph.build import BuildReport, Progress
-from chaingraph.build import build as _build
+from chaingraph.builder import BuildReport, Progress
+from chaingraph.builder import build as _build
 from chaingraph.nlp.linker import Mention
 from chaingraph.nlp.pipeline import extract_text
 from chaingraph.rdf.export import export_graph

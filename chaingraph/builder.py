@@ -135,6 +135,17 @@ def build(
     stored = _stored_fingerprints(db_store)
     wanted = {document_graph_iri(d.id): d for d in corpus.documents}
     nlp = load_pipeline("en")
+    gazetteer = nlp.get_pipe("chaingraph_concepts").gazetteer
+    for document in corpus.documents:
+        if document.about and gazetteer.concept(document.about) is None:
+            report.problems.append(
+                CorpusProblem(
+                    document.path,
+                    f"about {document.about} is not a concept of the vocabularies; the document is built "
+                    "but its mentions are not related to it",
+                    "warning",
+                )
+            )
     to_extract: list[Document] = []
     for graph, document in wanted.items():
         if stored.get(graph) == document_fingerprint(document, vocab_key):

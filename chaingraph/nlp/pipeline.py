@@ -21,6 +21,7 @@ from chaingraph.nlp import linker as _linker  # noqa: F401  (registers the facto
 from chaingraph.nlp import relations as _relations  # noqa: F401  (registers the factory)
 from chaingraph.nlp.linker import LINKER_VERSION, Mention
 from chaingraph.nlp.relations import RELATIONS_VERSION, RelationCandidate, sentence_bounds
+from chaingraph.resources import vocab_dir
 
 __all__ = ["Extraction", "PIPELINE_VERSION", "build_pipeline", "load_pipeline", "extract_text", "extract_docs"]
 
@@ -55,10 +56,15 @@ def build_pipeline(lang: str = "en", *, vocab_path: str | None = None, linker_co
     return nlp
 
 
-@functools.cache
 def load_pipeline(lang: str = "en") -> Language:
-    """The shared default pipeline for ``lang`` (built once per process: loading the vocabularies costs seconds)."""
-    return build_pipeline(lang)
+    """The shared pipeline for ``lang`` over the current vocabularies (built once per process and folder)."""
+    return _shared_pipeline(lang, str(vocab_dir()))
+
+
+@functools.lru_cache(maxsize=4)
+def _shared_pipeline(lang: str, vocab_path: str) -> Language:
+    # Loading the vocabularies costs seconds, so every caller in a process shares one pipeline.
+    return build_pipeline(lang, vocab_path=vocab_path)
 
 
 def _chunks(text: str) -> Iterator[tuple[int, str]]:

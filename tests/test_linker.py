@@ -1,0 +1,102 @@
+"""The concept linker (``chaingraph_concepts``) on the mini vocabulary, where every expected
+mention can be read off tests/fixtures/mini_vocab/mini.ttl, and on the real vocabularies."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from chaingraph.nlp.pipeline import extract_text
+
+EX = "https://example.org/c/"
+WELDING_PROGRAMME = "https://w3id.org/chaingraph/id/cip/48.0508"
+WELDER = "https://w3id.org/chaingraph/id/onet/51-4121.06"
+
+
+def spans(extraction):
+    return [(m.text, m.start, m.end, m.concept, m.cls, m.score) for m in extraction.mentions]
+
+
+class TestMatching:
+    def test_exact_offsets_and_classes(self, mini_nlp):
+        text = "Graduates write SQL queries, build dashboards in Tableau and program a programmable logic controller."
+        assert spans(extract_text(text, nlp=mini_nlp)) == [
+            ("SQL", 16, 19, EX + "sql", "Skill", 1.0),
+            ("Tableau", 49, 56, EX + "tableau", "Technology", 1.0),
+            ("programmable logic controller", 71, 100, EX + "plc", "Skill", 1.0),
+        ]
+
+    def test_longest_match_wins_over_nested_label(self, mini_nlp):
+        # "logic controller" is a label of its own, nested inside the longer one.
+        found = spans(extract_text("A programmable logic controller and a logic controller.", nlp=mini_nlp))
+        assert [(t, c) for t, _, _, c, _, _ in found] == [
+            ("programmable logic controller", EX + "plc"),
+            ("logic controller", EX + "controller"),
+        ]
+
+    def test_case_and_plural_insensitive(self, mini_nlp):
+        found = spans(extract_text("Two Programmable Logic Controllers and three PLCs.", nlp=mini_nlp))
+        assert [(t, c, s) for t, _, _, c, _, s in found] == [
+            ("Programmable Logic Controllers", EX + "plc", 1.0),
+            ("PLCs", EX + "plc", 0.9),  # an altLabel scores below a prefLabel
+        ]
+
+    def test_stop_label_is_not_linked_alone_but_inside_a_longer_label(self, mini_nlp):
+        # "design" is on the stop-list; "design process" is a longer label and still links.
+        found = spans(extract_text("We design things. The design process matters.", nlp=mini_nlp))
+        assert [(t, c) for t, _, _, c, _, _ in found] == [("design process", EX + "design")]
+
+    def test_acronym_of_a_common_word_links_only_in_capitals(self, mini_nlp):
+        found = spans(extract_text("It is IT work, and it shows.", nlp=mini_nlp))
+        assert [(t, s, e) for t, s, e, _, _, _ in found] == [("IT", 6, 8)]
+
+    def test_ambiguous_label_keeps_alternatives_and_lowers_score(self, mini_nlp):
+        # "SQL" is the prefLabel of a Skill and an altLabel of a Technology: the prefLabel wins and
+        # keeps its full score (the kinds differ); the Technology is kept as an alternative.
+        (mention,) = extract_text("SQL", nlp=mini_nlp).mentions
+        assert (mention.concept, mention.score) == (EX + "sql", 1.0)
+        assert mention.alternatives == (EX + "sql-tech",)
+
+    def test_hostile_label_text_is_matched_as_text(self, mini_nlp):
+        text = 'They use "quoted" <tools> daily.'
+        (mention,) = extract_text(text, nlp=mini_nlp).mentions
+        assert (mention.text, mention.concept) == ('use "quoted" <tools>', EX + "quote")
+        assert text[mention.start : mention.end] == mention.text
+
+    def test_no_mentions_in_plain_text(self, mini_nlp):
+        assert extract_text("Nothing here names a concept.", nlp=mini_nlp).mentions == ()
+
+
+class TestSentences:
+    def test_blank_line_ends_a_sentence_without_a_full_stop(self, mini_nlp):
+        text = "Section 1\n\nWelders use SQL"
+        extraction = extract_text(text, nlp=mini_nlp)
+        assert extraction.sentences == ((11, 26),)
+        assert text[11:26] == "Welders use SQL"
+
+
+@pytest.mark.usefixtures("full_nlp")
+class TestRealVocabularies:
+    """The acceptance sentences of the spine issue, on the vocabularies that ship."""
+
+    def test_sql_plc_and_tableau(self, full_nlp):
+        text = (
+            "Graduates write SQL queries, build dashboards in Tableau and program a programmable logic controller."
+        )
+        found = {m.text: m for m in extract_text(text, nlp=full_nlp).mentions}
+        assert found["SQL"].cls == "Skill"
+        assert found["SQL"].concept.startswith("http://data.europa.eu/esco/skill/")
+        assert found["SQL"].label == "SQL"
+        assert found["programmable logic controller"].cls == "Skill"
+        assert found["programmable logic controller"].concept.startswith("http://data.europa.eu/esco/skill/")
+        assert found["Tableau"].cls == "Technology"
+
+    def test_plain_policy_wording_yields_nothing(self, full_nlp):
+        text = "The committee shall design and manage a process to review the plan."
+        assert extract_text(text, nlp=full_nlp).mentions == ()
+
+    def test_mentions_serialise_to_json(self, full_nlp):
+        (mention, *_) = extract_text("Welders use AutoCAD.", nlp=full_nlp).mentions
+        record = json.loads(json.dumps(mention._asdict()))
+        assert record["text"] == "Welders"
