@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import pyoxigraph as ox
 
@@ -63,8 +64,7 @@ class ConceptInfo:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class LabelEntry:
+class LabelEntry(NamedTuple):
     """A concept reachable through one label key."""
 
     concept: int  # index into Gazetteer.concepts
@@ -152,8 +152,9 @@ class Gazetteer:
     stop_labels:
         Normalised label keys never linked on their own.
     tokenize:
-        Turns a label into ``(tokens, key)``: the token texts and the normalised key the text
-        side will produce. The linker passes its spaCy tokenizer here so both sides agree.
+        Turns labels into ``(pattern, key)`` pairs: the label's token ``NORM`` hashes and the
+        normalised key (norms joined by spaces) the text side will produce. The linker passes
+        its spaCy tokenizer here so both sides agree.
     """
 
     def __init__(self, concepts: list[ConceptInfo], lang: str, stop_labels: set[str], tokenize) -> None:
@@ -161,7 +162,7 @@ class Gazetteer:
         self.concepts = concepts
         self.index_of = {c.iri: i for i, c in enumerate(concepts)}
         self.entries: dict[str, list[LabelEntry]] = {}
-        self.patterns: dict[str, list[str]] = {}  # key -> tokens of one label with that key
+        self.patterns: dict[str, tuple[int, ...]] = {}  # key -> NORM hashes of its tokens
         self.dropped_generic = 0
         labels = [
             (i, text, kind)
@@ -169,13 +170,13 @@ class Gazetteer:
             for text, label_lang, kind in c.labels
             if label_lang.split("-")[0] == lang and not _NOT_A_LABEL.match(text) and len(text.strip()) > 1
         ]
-        for (i, text, kind), (tokens, key) in zip(labels, tokenize(t for _, t, _ in labels), strict=True):
+        for (i, text, kind), (pattern, key) in zip(labels, tokenize(t for _, t, _ in labels), strict=True):
             if not key:
                 continue
             case_sensitive = False
             if key in stop_labels:
                 # An acronym whose lower case is a common word ("IT") links only in capitals.
-                if len(tokens) == 1 and _ACRONYM.match(text.strip()):
+                if len(pattern) == 1 and _ACRONYM.match(text.strip()):
                     case_sensitive = True
                 else:
                     self.dropped_generic += 1
@@ -184,7 +185,9 @@ class Gazetteer:
             entry = LabelEntry(i, kind, text.strip(), case_sensitive)
             if entry not in bucket:
                 bucket.append(entry)
-            self.patterns.setdefault(key, tokens)
+            self.patterns.setdefault(key, pattern)
+        for c in concepts:
+            c.labels = []  # only needed while indexing; keeps the cached gazetteer small
 
     def __len__(self) -> int:
         return len(self.concepts)
@@ -201,9 +204,9 @@ class Gazetteer:
             counts[c.cls] += 1
         return counts
 
-    def iter_keys(self) -> Iterator[tuple[str, list[str]]]:
-        """Each label key with the tokens of one label that has it."""
-        return iter(self.patterns.items())
+    def iter_patterns(self) -> Iterator[tuple[int, ...]]:
+        """The token NORM hashes of every label key, for the phrase matcher."""
+        return iter(self.patterns.values())
 
 
 def fingerprint_files(paths: Iterable[Path], *extra: str) -> str:

@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
-from spacy.tokens import Doc, Span
+from spacy.tokens import Doc, Span  # noqa: F401  (Doc: extensions below)
 
 from chaingraph.nlp.gazetteer import (
     ALT,
@@ -30,7 +30,7 @@ from chaingraph.nlp.gazetteer import (
     read_concepts,
     vocab_files,
 )
-from chaingraph.nlp.normalize import install_norm
+from chaingraph.nlp.normalize import NORM_VERSION, install_norm
 from chaingraph.rdf.namespaces import CLASSES, SCHEMES
 from chaingraph.resources import ontologies_dir
 
@@ -106,16 +106,14 @@ class ConceptLinker:
         install_norm(nlp.vocab)
         paths = vocab_files(Path(vocab_path) if vocab_path else None)
         self.gazetteer = self._load_gazetteer(nlp, paths)
+        # One match key for all labels: the matched span's norms name the label key again, and a
+        # key per label would cost a vocabulary entry each (seconds at start-up for 200 k labels).
         self.matcher = PhraseMatcher(nlp.vocab, attr="NORM")
-        self._entries_by_hash: dict[int, list] = {}
-        strings = nlp.vocab.strings
-        for key, tokens in self.gazetteer.iter_keys():
-            self.matcher.add(key, [Doc(nlp.vocab, words=tokens)])
-            self._entries_by_hash[strings[key]] = self.gazetteer.entries[key]
+        self.matcher.add(self.name, list(self.gazetteer.iter_patterns()))
 
     def _load_gazetteer(self, nlp: Language, paths: list[Path]) -> Gazetteer:
         stop_labels = load_stop_labels(self.lang)
-        key = fingerprint_files(paths, self.lang, LINKER_VERSION, *sorted(stop_labels))
+        key = fingerprint_files(paths, self.lang, LINKER_VERSION, NORM_VERSION, *sorted(stop_labels))
         cache = _cache_dir() / f"gazetteer-{self.lang}-{key}.pickle"
         if cache.exists():
             try:
@@ -128,7 +126,7 @@ class ConceptLinker:
         def tokenize(labels):
             for doc in tokenizer.pipe(" ".join(label.split()) for label in labels):
                 tokens = [t for t in doc if not t.is_space]
-                yield [t.text for t in tokens], " ".join(t.norm_ for t in tokens)
+                yield tuple(t.norm for t in tokens), " ".join(t.norm_ for t in tokens)
 
         gazetteer = Gazetteer(read_concepts(paths), self.lang, stop_labels, tokenize)
         try:
@@ -149,11 +147,15 @@ class ConceptLinker:
                 about_scheme = info.scheme if info else ""
             taken = bytearray(len(doc))
             # Longest match first, then leftmost: "programmable logic controller" beats "controller".
-            for match_id, start, end in sorted(matches, key=lambda m: (m[1] - m[2], m[1])):
+            entries = self.gazetteer.entries
+            for _match_id, start, end in sorted(matches, key=lambda m: (m[1] - m[2], m[1])):
                 if any(taken[start:end]):
                     continue
                 span = doc[start:end]
-                mention = self._choose(span, self._entries_by_hash[match_id], about_scheme)
+                candidates = entries.get(" ".join(t.norm_ for t in span))
+                if not candidates:
+                    continue
+                mention = self._choose(span, candidates, about_scheme)
                 if mention is None or mention.score < self.min_score:
                     continue
                 taken[start:end] = b"\x01" * (end - start)

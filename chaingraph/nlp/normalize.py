@@ -15,7 +15,10 @@ import re
 from spacy.attrs import NORM
 from spacy.vocab import Vocab
 
-__all__ = ["light_norm", "install_norm"]
+__all__ = ["light_norm", "install_norm", "NORM_VERSION"]
+
+#: Bumped whenever light_norm changes: cached label indexes built with the old one are stale.
+NORM_VERSION = "1"
 
 _ACRONYM_PLURAL = re.compile(r"^[A-Z][A-Z0-9]+s$")
 
