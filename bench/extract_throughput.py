@@ -52,10 +52,15 @@ def main() -> None:
         mentions = sum(len(e.mentions) for e in extract_docs(nlp, ((t, None) for t in texts)))
         rates.append(words / (time.perf_counter() - start))
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
-    print(f"vocabulary: {len(gazetteer):,} concepts, {len(gazetteer.entries):,} label keys; loaded in {load_seconds:.1f} s")
+    print(
+        f"vocabulary: {len(gazetteer):,} concepts, {len(gazetteer.entries):,} label keys; "
+        f"loaded in {load_seconds:.1f} s"
+    )
     print(f"input: {words:,} words in {len(texts):,} documents; {mentions:,} mentions per pass")
-    print(f"throughput: {statistics.median(rates):,.0f} words/s (median of {args.repeat}; "
-          f"min {min(rates):,.0f}, max {max(rates):,.0f}) on one core")
+    print(
+        f"throughput: {statistics.median(rates):,.0f} words/s (median of {args.repeat}; "
+        f"min {min(rates):,.0f}, max {max(rates):,.0f}) on one core"
+    )
 
 
 if __name__ == "__main__":

@@ -50,11 +50,15 @@ def stats(store: str | Path | EmbeddedStore | None = None) -> dict:
     return store_stats(_store(store))
 
 
-def export(output, fmt: str = "trig", store: str | Path | EmbeddedStore | None = None, *, include_vocabularies=False) -> int:
+def export(
+    output, fmt: str = "trig", store: str | Path | EmbeddedStore | None = None, *, include_vocabularies=False
+) -> int:
     """Serialise the graph (``ttl``, ``nt``, ``trig``, ``nq`` or ``jsonld``); returns the quads written."""
     return export_graph(_store(store), output, fmt, include_vocabularies=include_vocabularies)
 
 
-def validate(store: str | Path | EmbeddedStore | None = None, *, include_vocabularies: bool = False) -> ValidationReport:
+def validate(
+    store: str | Path | EmbeddedStore | None = None, *, include_vocabularies: bool = False
+) -> ValidationReport:
     """Check the graph against the SHACL shapes."""
     return validate_store(_store(store), include_vocabularies=include_vocabularies)

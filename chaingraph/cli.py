@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -16,7 +16,6 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
-
 
 app = typer.Typer(
     name="chaingraph",
@@ -39,17 +38,17 @@ StoreOption = Annotated[
 ]
 
 
-class TableFormat(str, Enum):
+class TableFormat(StrEnum):
     table = "table"
     json = "json"
 
 
-class ExtractFormat(str, Enum):
+class ExtractFormat(StrEnum):
     json = "json"
     table = "table"
 
 
-class QueryFormat(str, Enum):
+class QueryFormat(StrEnum):
     table = "table"
     csv = "csv"
     json = "json"
@@ -57,7 +56,7 @@ class QueryFormat(str, Enum):
     xml = "xml"
 
 
-class ExportFormat(str, Enum):
+class ExportFormat(StrEnum):
     ttl = "ttl"
     nt = "nt"
     trig = "trig"
@@ -84,8 +83,12 @@ def build(
     from chaingraph.store import StoreError
 
     with Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=err, transient=True,
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
     ) as bar:
         task = bar.add_task("loading vocabularies", total=None)
 
@@ -143,8 +146,14 @@ def extract(
     if fmt == ExtractFormat.json:
         for m in mentions:
             record = {
-                "text": m.text, "start": m.start, "end": m.end, "concept": m.concept,
-                "label": m.label, "class": m.cls, "score": m.score, "alternatives": list(m.alternatives),
+                "text": m.text,
+                "start": m.start,
+                "end": m.end,
+                "concept": m.concept,
+                "label": m.label,
+                "class": m.cls,
+                "score": m.score,
+                "alternatives": list(m.alternatives),
             }
             out.print(json.dumps(record, ensure_ascii=False), markup=False)
         return
@@ -226,7 +235,9 @@ def _print_stats(stats: dict) -> None:
 
 
 @app.command()
-def stats(store: StoreOption = None, fmt: Annotated[TableFormat, typer.Option("--format", "-f")] = TableFormat.table) -> None:
+def stats(
+    store: StoreOption = None, fmt: Annotated[TableFormat, typer.Option("--format", "-f")] = TableFormat.table
+) -> None:
     """Counts of documents, mentions, relations, triples and vocabulary concepts."""
     from chaingraph import api
     from chaingraph.store import StoreError
@@ -244,7 +255,9 @@ def stats(store: StoreOption = None, fmt: Annotated[TableFormat, typer.Option("-
 @app.command()
 def export(
     fmt: Annotated[ExportFormat, typer.Option("--format", "-f")] = ExportFormat.trig,
-    output: Annotated[Path | None, typer.Option("--out", "-o", help="File to write (default: standard output).")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--out", "-o", help="File to write (default: standard output).")
+    ] = None,
     store: StoreOption = None,
     include_vocabularies: Annotated[bool, typer.Option("--all", help="Include the ontology and vocabularies.")] = False,
 ) -> None:
@@ -268,7 +281,9 @@ def export(
 @app.command()
 def validate(
     store: StoreOption = None,
-    include_vocabularies: Annotated[bool, typer.Option("--all", help="Also check every vocabulary concept (slow).")] = False,
+    include_vocabularies: Annotated[
+        bool, typer.Option("--all", help="Also check every vocabulary concept (slow).")
+    ] = False,
 ) -> None:
     """Check the graph against the SHACL shapes (ontologies/shapes.ttl)."""
     from chaingraph import api
@@ -288,7 +303,9 @@ def validate(
 def vocab_import(
     name: Annotated[str, typer.Argument(help="esco, onet, cip or crosswalks")],
     source_dir: Annotated[Path, typer.Argument(help="Folder of the raw release.")],
-    out_dir: Annotated[Path | None, typer.Option("--out", help="Where to write SKOS (default ontologies/vocab).")] = None,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Where to write SKOS (default ontologies/vocab).")
+    ] = None,
 ) -> None:
     """Read a raw vocabulary release and write it as SKOS into ontologies/vocab."""
     from chaingraph.resources import vocab_dir

@@ -177,8 +177,11 @@ def open_store(location: str | os.PathLike[str]) -> EmbeddedStore:
     path = Path(location)
     if path.exists() and not path.is_dir():
         raise StoreError(f"{path} is a file, not a store directory")
-    if path.is_dir() and any(path.iterdir()) and not (path / _CURRENT).exists() and not any(
-        _GENERATION.match(p.name) for p in path.iterdir()
+    if (
+        path.is_dir()
+        and any(path.iterdir())
+        and not (path / _CURRENT).exists()
+        and not any(_GENERATION.match(p.name) for p in path.iterdir())
     ):
         raise StoreError(f"{path} is not a chaingraph store (no {_CURRENT} file); refusing to write into it")
     return EmbeddedStore(path)

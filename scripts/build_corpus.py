@@ -251,9 +251,7 @@ def manifest_csv(items: list[Item]) -> str:
 
 
 def readme(items: list[Item]) -> str:
-    counts = {
-        kind: sum(1 for item in items if item.kind == kind) for kind in ("curriculum", "standard", "policy")
-    }
+    counts = {kind: sum(1 for item in items if item.kind == kind) for kind in ("curriculum", "standard", "policy")}
     return f"""# chaingraph demo corpus: advanced manufacturing and ICT
 
 Produced by `scripts/build_corpus.py` from the public sources in `shared/data`; do not edit by

@@ -28,7 +28,7 @@ from chaingraph.nlp.gazetteer import read_concepts, vocab_files  # noqa: E402
 THRESHOLD = -10.6
 #: Occupation names are common nouns that still name the occupation ("teacher", "doctor",
 #: "manager"), so only the very commonest words are stopped for them.
-OCCUPATION_THRESHOLD = -8.0
+OCCUPATION_THRESHOLD = -9.5
 
 CURATED = """
 # everyday words of policy and programme prose that name ESCO skills or O*NET technologies
@@ -37,18 +37,20 @@ coordination development education engineering evaluation experience guidance im
 instruction learning maintenance management manufacturing monitoring operation operations
 organisation organization planning production programming project projects research science services
 supervision teaching technology training transport writing
+# everyday nouns that name an occupation or a programme only in rare senses
+drawing model printer scribe
 """
 
 
-GENERIC_VERBS = set(
-    "assess coordinate create define design develop ensure evaluate handle identify implement improve "
-    "manage monitor organise organize perform plan prepare provide review support".split()
+GENERIC_VERBS = frozenset(
+    """assess coordinate create define design develop ensure evaluate handle identify implement improve
+    manage monitor organise organize perform plan prepare provide review support""".split()  # noqa: SIM905
 )
-GENERIC_OBJECTS = set(
-    "action activity approach change decision design development document goal improvement information "
-    "issue measure meeting method need objective operation outcome performance plan policy problem "
-    "procedure process programme program progress project quality report requirement resource result "
-    "review service solution standard strategy support system task work".split()
+GENERIC_OBJECTS = frozenset(
+    """action activity approach change decision design development document goal improvement information
+    issue measure meeting method need objective operation outcome performance plan policy problem procedure
+    process programme program progress project quality report requirement resource result review service
+    solution standard strategy support system task work""".split()  # noqa: SIM905
 )
 ARTICLES = {"a", "an", "the"}
 
@@ -69,13 +71,10 @@ def curated_words() -> list[str]:
 
 
 def main() -> None:
+    import spacy
     from spacy.lookups import load_lookups
 
-    from chaingraph.nlp.normalize import light_norm
-
-    import spacy
-
-    from chaingraph.nlp.normalize import install_norm
+    from chaingraph.nlp.normalize import install_norm, light_norm
 
     tokenizer = spacy.blank("en")
     install_norm(tokenizer.vocab)

@@ -119,9 +119,9 @@ class TestGraphContent:
         graphs = open_store(store).named_graphs()
         assert "https://w3id.org/chaingraph/graph/vocab/mini" in graphs
         assert "https://w3id.org/chaingraph/graph/ontology" in graphs
-        assert rows(store, f"SELECT ?n WHERE {{ <{WELDING_PROGRAMME}> <http://www.w3.org/2004/02/skos/core#notation> ?n }}") == [
-            ("48.0508",)
-        ]
+        assert rows(
+            store, f"SELECT ?n WHERE {{ <{WELDING_PROGRAMME}> <http://www.w3.org/2004/02/skos/core#notation> ?n }}"
+        ) == [("48.0508",)]
 
     def test_stats(self, corpus, tmp_path):
         store = tmp_path / "store"
@@ -157,9 +157,7 @@ class TestRebuild:
         new_graphs = set(open_store(store).named_graphs())
         assert len(old_graphs - new_graphs) == 1 and len(new_graphs - old_graphs) == 1
         assert rows(store, f"SELECT ?o WHERE {{ <{WELDER}> cg:uses ?o }}") == []
-        assert rows(store, f"SELECT ?o WHERE {{ <{WELDER}> cg:requires ?o }}") == sorted(
-            [(EX + "plc",), (EX + "sql",)]
-        )
+        assert rows(store, f"SELECT ?o WHERE {{ <{WELDER}> cg:requires ?o }}") == sorted([(EX + "plc",), (EX + "sql",)])
 
     def test_removed_document_graph_goes_away(self, corpus, tmp_path):
         store = tmp_path / "store"
@@ -212,9 +210,13 @@ class TestBadInput:
         store = tmp_path / "store"
         api.build(folder, store)
         assert rows(store, "SELECT ?t WHERE { ?d a cg:Document ; dcterms:title ?t }") == [(title,)]
-        for fmt, rdf_format in [("ttl", ox.RdfFormat.TURTLE), ("nt", ox.RdfFormat.N_TRIPLES),
-                                ("trig", ox.RdfFormat.TRIG), ("nq", ox.RdfFormat.N_QUADS),
-                                ("jsonld", ox.RdfFormat.JSON_LD)]:
+        for fmt, rdf_format in [
+            ("ttl", ox.RdfFormat.TURTLE),
+            ("nt", ox.RdfFormat.N_TRIPLES),
+            ("trig", ox.RdfFormat.TRIG),
+            ("nq", ox.RdfFormat.N_QUADS),
+            ("jsonld", ox.RdfFormat.JSON_LD),
+        ]:
             out = tmp_path / f"export.{fmt}"
             written = api.export(out, fmt, store)
             parsed = list(ox.parse(path=str(out), format=rdf_format))

@@ -421,9 +421,7 @@ def test_bundled_corpus() -> None:
 
 
 @pytest.mark.skipif(not SHARED_DATA.is_dir(), reason="the shared/data sources are not on this machine")
-def test_build_corpus_is_deterministic_and_up_to_date(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_build_corpus_is_deterministic_and_up_to_date(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     spec = importlib.util.spec_from_file_location("build_corpus", REPO / "scripts" / "build_corpus.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)

@@ -81,9 +81,7 @@ class TestRealVocabularies:
     """The acceptance sentences of the spine issue, on the vocabularies that ship."""
 
     def test_sql_plc_and_tableau(self, full_nlp):
-        text = (
-            "Graduates write SQL queries, build dashboards in Tableau and program a programmable logic controller."
-        )
+        text = "Graduates write SQL queries, build dashboards in Tableau and program a programmable logic controller."
         found = {m.text: m for m in extract_text(text, nlp=full_nlp).mentions}
         assert found["SQL"].cls == "Skill"
         assert found["SQL"].concept.startswith("http://data.europa.eu/esco/skill/")

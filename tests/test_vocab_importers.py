@@ -202,9 +202,7 @@ def test_technology_flags_counts_and_commodity(built: dict) -> None:
     }
     # Listed 55 times under CAD software (43232604) and 3 times elsewhere.
     assert texts(store, solidworks, SKOS + "broader") == {concept_iri("unspsc", "43232604")}
-    assert texts(store, concept_iri("unspsc", "43232604"), SKOS + "prefLabel") == {
-        "Computer aided design CAD software"
-    }
+    assert texts(store, concept_iri("unspsc", "43232604"), SKOS + "prefLabel") == {"Computer aided design CAD software"}
     assert texts(store, concept_iri("unspsc", "43232604"), SKOS + "notation") == {"43232604"}
     minitab = tech("Minitab")
     assert objects(store, minitab, CG + "hotTechnology") == {false}
@@ -373,9 +371,7 @@ def test_is_usable_alias() -> None:
 
 def test_programme_aliases() -> None:
     assert programme_aliases("Welding Technology/Welder") == ["Welding Technology"]
-    assert programme_aliases("Mechanical Engineering/Mechanical Technology/Technician") == [
-        "Mechanical Engineering"
-    ]
+    assert programme_aliases("Mechanical Engineering/Mechanical Technology/Technician") == ["Mechanical Engineering"]
     assert programme_aliases("Agricultural Business and Management, General") == [
         "Agricultural Business and Management"
     ]

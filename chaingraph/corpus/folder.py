@@ -65,9 +65,7 @@ def _check_root(root: Path) -> Path:
     if not root.exists():
         raise FileNotFoundError(f"corpus folder {str(root)!r} does not exist")
     if not root.is_dir():
-        raise NotADirectoryError(
-            f"corpus folder {str(root)!r} is a file; give the folder that holds the documents"
-        )
+        raise NotADirectoryError(f"corpus folder {str(root)!r} is a file; give the folder that holds the documents")
     return root
 
 

@@ -223,16 +223,13 @@ def read_manifest(root: Path) -> Manifest:
         return Manifest(None)
     name = present[0]
     problems: list[CorpusProblem] = [
-        CorpusProblem(other, f"ignored: {name} is used when both manifests exist", "warning")
-        for other in present[1:]
+        CorpusProblem(other, f"ignored: {name} is used when both manifests exist", "warning") for other in present[1:]
     ]
     data = (root / name).read_bytes()
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        problems.append(
-            CorpusProblem(name, f"cannot decode {name}: byte {exc.start} is not UTF-8; save it as UTF-8")
-        )
+        problems.append(CorpusProblem(name, f"cannot decode {name}: byte {exc.start} is not UTF-8; save it as UTF-8"))
         return Manifest(name, (), tuple(problems))
     rows = _csv_rows(text, name, problems) if name.endswith(".csv") else _jsonl_rows(text, name, problems)
     entries: list[ManifestEntry] = []
@@ -280,18 +277,14 @@ def _csv_rows(text: str, name: str, problems: list[CorpusProblem]) -> Iterable[t
         )
 
 
-def _jsonl_rows(
-    text: str, name: str, problems: list[CorpusProblem]
-) -> Iterable[tuple[int, dict[str, object]]]:
+def _jsonl_rows(text: str, name: str, problems: list[CorpusProblem]) -> Iterable[tuple[int, dict[str, object]]]:
     for line, raw in enumerate(text.splitlines(), start=1):
         if not raw.strip():
             continue
         try:
             row = json.loads(raw)
         except json.JSONDecodeError as exc:
-            problems.append(
-                CorpusProblem(name, f"{name} line {line}: not valid JSON ({exc.msg}); row ignored")
-            )
+            problems.append(CorpusProblem(name, f"{name} line {line}: not valid JSON ({exc.msg}); row ignored"))
             continue
         if not isinstance(row, dict):
             problems.append(CorpusProblem(name, f"{name} line {line}: not a JSON object; row ignored"))

@@ -184,9 +184,7 @@ def _read_markdown(path: Path) -> SourceText:
 
 
 # Elements whose text is never document content.
-_HTML_DROP = frozenset(
-    {"script", "style", "nav", "noscript", "template", "head", "svg", "iframe", "object", "button"}
-)
+_HTML_DROP = frozenset({"script", "style", "nav", "noscript", "template", "head", "svg", "iframe", "object", "button"})
 # Elements that start and end a paragraph; everything else is inline.
 _HTML_BLOCKS = frozenset(
     {
@@ -290,9 +288,7 @@ def _read_docx(path: Path) -> SourceText:
         _collect_docx(document, blocks)
     except (PackageNotFoundError, zipfile.BadZipFile) as exc:
         # python-docx's own message repeats the absolute path and says nothing more.
-        raise DocumentError(
-            "corrupt DOCX: not a readable Word (zip) package; truncated or not .docx"
-        ) from exc
+        raise DocumentError("corrupt DOCX: not a readable Word (zip) package; truncated or not .docx") from exc
     except Exception as exc:  # broken XML inside the zip surfaces as various exception types
         raise DocumentError(f"corrupt DOCX: {_describe(exc)}") from exc
     return SourceText(_normalise_newlines("\n\n".join(blocks)))

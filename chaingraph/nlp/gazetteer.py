@@ -64,13 +64,75 @@ class ConceptInfo:
         )
 
 
+#: How a label must appear in text to link (LabelEntry.mode).
+ANY_CASE, EXACT_CASE, PROPER_NAME = 0, 1, 2
+
+_ROMAN = re.compile(r"^(?=[ivxlc]+$)c{0,3}(xc|xl|l?x{0,3})(ix|iv|v?i{0,3})$", re.IGNORECASE)
+_EDGE_WORDS = frozenset(
+    ["and", "or", "of", "for", "to", "in", "on", "with", "by", "at", "from", "as", "the", "a", "an"]
+)
+#: Single-word alternative labels at least this common in English are left out: ESCO lists
+#: "determination", "initiative", "conduct" as synonyms of competences, O*NET "Register",
+#: "Charter" as job titles; in running text these words are almost never the concept.
+COMMON_ALT_WORD = -13.7
+#: Single-word technology names at least this common are English words too ("Python", "Excel",
+#: "Forth"): they link only capitalised as the name and not at the start of a sentence.
+COMMON_TECH_WORD = -14.5
+
+
 class LabelEntry(NamedTuple):
     """A concept reachable through one label key."""
 
     concept: int  # index into Gazetteer.concepts
     kind: int  # PREF, ALT or HIDDEN
     text: str  # the label as written in the vocabulary
-    case_sensitive: bool  # match only when the text has exactly this case
+    mode: int  # ANY_CASE, EXACT_CASE (acronyms) or PROPER_NAME (capitalised, not sentence-initial)
+
+
+class LabelPolicy:
+    """Decides whether and how a vocabulary label may link on its own.
+
+    Multi-word labels link in any case unless they are on the stop-list. Single words need more
+    care, because vocabularies hold many everyday words as labels:
+
+    * all-capital acronyms ("SQL", "PLC", "IT") link only in capitals (a plural "PLCs" too);
+    * single letters and Roman numerals ("C", "II") never link alone;
+    * stop-listed words never link (except as acronyms, above);
+    * with ``word_logprob`` (case-sensitive English unigram log-probabilities): common words
+      used as alternative or hidden labels are dropped (``COMMON_ALT_WORD``), and technology
+      names that are also English words link only as proper names, and only if English writes
+      them capitalised more often than not (``COMMON_TECH_WORD``).
+    """
+
+    def __init__(self, stop_labels: set[str], word_logprob=None) -> None:
+        self.stop_labels = stop_labels
+        self.word_logprob = word_logprob
+
+    def match_mode(self, text: str, key: str, n_tokens: int, kind: int, cls: str) -> int | None:
+        """``ANY_CASE``, ``EXACT_CASE`` or ``PROPER_NAME``; None when the label must not link alone."""
+        words = key.split()
+        if words[0] in _EDGE_WORDS or words[-1] in _EDGE_WORDS:
+            return None  # a fragment such as "and procedures"
+        if n_tokens > 1:
+            return None if key in self.stop_labels else ANY_CASE
+        if len(text) < 2 or _ROMAN.match(text):
+            return None
+        if _ACRONYM.match(text):
+            return EXACT_CASE
+        if key in self.stop_labels:
+            return None
+        if self.word_logprob is None:
+            return ANY_CASE
+        logprob = max(self.word_logprob(text.lower()), self.word_logprob(key))
+        if cls == "Technology" and logprob > COMMON_TECH_WORD:
+            # A product name that is also a word: keep it only where English writes it capitalised
+            # more often than not ("Python", "Linux", "Oracle"; not "Director", "Library").
+            capitalised = self.word_logprob(text[:1].upper() + text[1:])
+            named = text[:1].isupper() and capitalised >= self.word_logprob(text.lower())
+            return PROPER_NAME if named and kind != HIDDEN else None
+        if kind != PREF and logprob > COMMON_ALT_WORD:
+            return None
+        return ANY_CASE
 
 
 def vocab_files(directory: Path | None = None) -> list[Path]:
@@ -155,17 +217,27 @@ class Gazetteer:
         Turns labels into ``(pattern, key)`` pairs: the label's token ``NORM`` hashes and the
         normalised key (norms joined by spaces) the text side will produce. The linker passes
         its spaCy tokenizer here so both sides agree.
+    word_logprob:
+        English unigram log-probability of a lower-case word (see :class:`LabelPolicy`).
     """
 
-    def __init__(self, concepts: list[ConceptInfo], lang: str, stop_labels: set[str], tokenize) -> None:
+    def __init__(
+        self,
+        concepts: list[ConceptInfo],
+        lang: str,
+        stop_labels: set[str],
+        tokenize,
+        word_logprob=None,
+    ) -> None:
         self.lang = lang
         self.concepts = concepts
         self.index_of = {c.iri: i for i, c in enumerate(concepts)}
         self.entries: dict[str, list[LabelEntry]] = {}
         self.patterns: dict[str, tuple[int, ...]] = {}  # key -> NORM hashes of its tokens
         self.dropped_generic = 0
+        policy = LabelPolicy(stop_labels, word_logprob)
         labels = [
-            (i, text, kind)
+            (i, text.strip(), kind)
             for i, c in enumerate(concepts)
             for text, label_lang, kind in c.labels
             if label_lang.split("-")[0] == lang and not _NOT_A_LABEL.match(text) and len(text.strip()) > 1
@@ -173,16 +245,12 @@ class Gazetteer:
         for (i, text, kind), (pattern, key) in zip(labels, tokenize(t for _, t, _ in labels), strict=True):
             if not key:
                 continue
-            case_sensitive = False
-            if key in stop_labels:
-                # An acronym whose lower case is a common word ("IT") links only in capitals.
-                if len(pattern) == 1 and _ACRONYM.match(text.strip()):
-                    case_sensitive = True
-                else:
-                    self.dropped_generic += 1
-                    continue
+            mode = policy.match_mode(text, key, len(pattern), kind, concepts[i].cls)
+            if mode is None:
+                self.dropped_generic += 1
+                continue
             bucket = self.entries.setdefault(key, [])
-            entry = LabelEntry(i, kind, text.strip(), case_sensitive)
+            entry = LabelEntry(i, kind, text, mode)
             if entry not in bucket:
                 bucket.append(entry)
             self.patterns.setdefault(key, pattern)

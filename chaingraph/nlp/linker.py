@@ -10,17 +10,21 @@ others are kept as alternatives with a lower score.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 from pathlib import Path
 from typing import NamedTuple
 
+from spacy.attrs import NORM
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
-from spacy.tokens import Doc, Span  # noqa: F401  (Doc: extensions below)
+from spacy.tokens import Doc, Span
 
 from chaingraph.nlp.gazetteer import (
     ALT,
+    ANY_CASE,
+    EXACT_CASE,
     HIDDEN,
     PREF,
     Gazetteer,
@@ -38,7 +42,7 @@ __all__ = ["Mention", "ConceptLinker", "make_concept_linker", "LINKER_VERSION"]
 
 #: Bumped whenever the linker's output for the same input can change: invalidates cached
 #: gazetteers and tells an incremental build to extract documents again.
-LINKER_VERSION = "1"
+LINKER_VERSION = "2"
 
 _BASE_SCORE = {PREF: 1.0, ALT: 0.9, HIDDEN: 0.8}
 _SAME_CLASS_AMBIGUITY = 0.85  # another concept of the same class shares the label
@@ -69,6 +73,17 @@ def _cache_dir() -> Path:
         os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "chaingraph"
     )
     return Path(base)
+
+
+def _word_logprob(lang: str):
+    """Unigram log-probabilities of words in ``lang`` (spacy-lookups-data), or None if it has none."""
+    from spacy.lookups import load_lookups
+
+    try:
+        table = load_lookups(lang, ["lexeme_prob"]).get_table("lexeme_prob")
+    except (ValueError, KeyError):
+        return None
+    return lambda word: table.get(word, -99.0)
 
 
 class ConceptLinker:
@@ -110,6 +125,8 @@ class ConceptLinker:
         # key per label would cost a vocabulary entry each (seconds at start-up for 200 k labels).
         self.matcher = PhraseMatcher(nlp.vocab, attr="NORM")
         self.matcher.add(self.name, list(self.gazetteer.iter_patterns()))
+        entries = self.gazetteer.entries
+        self._entries_by_pattern = {pattern: entries[key] for key, pattern in self.gazetteer.patterns.items()}
 
     def _load_gazetteer(self, nlp: Language, paths: list[Path]) -> Gazetteer:
         stop_labels = load_stop_labels(self.lang)
@@ -128,11 +145,10 @@ class ConceptLinker:
                 tokens = [t for t in doc if not t.is_space]
                 yield tuple(t.norm for t in tokens), " ".join(t.norm_ for t in tokens)
 
-        gazetteer = Gazetteer(read_concepts(paths), self.lang, stop_labels, tokenize)
-        try:
+        gazetteer = Gazetteer(read_concepts(paths), self.lang, stop_labels, tokenize, _word_logprob(self.lang))
+        # Caching is an optimisation: a read-only home must not stop linking.
+        with contextlib.suppress(OSError):
             dump_cache(gazetteer, cache)
-        except OSError:
-            pass  # caching is an optimisation; a read-only home must not stop linking
         return gazetteer
 
     def __call__(self, doc: Doc) -> Doc:
@@ -141,21 +157,22 @@ class ConceptLinker:
         spans: list[Span] = []
         if matches:
             about = doc._.about
-            about_scheme = ""
-            if about:
-                info = self.gazetteer.concept(about)
-                about_scheme = info.scheme if info else ""
+            info = self.gazetteer.concept(about) if about else None
+            about_scheme = info.scheme if info else ""
+            # Plain arrays, not Token objects: a Python object per token would cost more than matching.
+            norms = doc.to_array(NORM)
             taken = bytearray(len(doc))
             # Longest match first, then leftmost: "programmable logic controller" beats "controller".
-            entries = self.gazetteer.entries
             for _match_id, start, end in sorted(matches, key=lambda m: (m[1] - m[2], m[1])):
                 if any(taken[start:end]):
                     continue
-                span = doc[start:end]
-                candidates = entries.get(" ".join(t.norm_ for t in span))
+                candidates = self._entries_by_pattern.get(tuple(norms[start:end].tolist()))
                 if not candidates:
                     continue
-                mention = self._choose(span, candidates, about_scheme)
+                span = doc[start:end]
+                mention = self._choose(
+                    span.text, span.start_char, span.end_char, span[0].is_sent_start, candidates, about_scheme
+                )
                 if mention is None or mention.score < self.min_score:
                     continue
                 taken[start:end] = b"\x01" * (end - start)
@@ -167,9 +184,10 @@ class ConceptLinker:
         doc.spans[self.name] = spans
         return doc
 
-    def _choose(self, span: Span, entries: list, about_scheme: str) -> Mention | None:
-        text = span.text
-        candidates = [e for e in entries if not e.case_sensitive or e.text == text]
+    def _choose(
+        self, text: str, start: int, end: int, sentence_initial: bool, entries: list, about_scheme: str
+    ) -> Mention | None:
+        candidates = [e for e in entries if e.mode == ANY_CASE or _case_fits(e, text, sentence_initial)]
         if not candidates:
             return None
         concepts = self.gazetteer.concepts
@@ -197,15 +215,15 @@ class ConceptLinker:
                     factor = _SAME_CLASS_AMBIGUITY if other.cls == chosen.cls else _CROSS_CLASS_AMBIGUITY
                     score = min(score, _BASE_SCORE[best.kind] * factor)
         return Mention(
-            span.start_char,
-            span.end_char,
-            text,
-            chosen.iri,
-            chosen.label(self.lang),
-            chosen.cls,
-            round(score, 3),
-            tuple(others),
+            start, end, text, chosen.iri, chosen.label(self.lang), chosen.cls, round(score, 3), tuple(others)
         )
+
+
+def _case_fits(entry, text: str, sentence_initial: bool) -> bool:
+    if entry.mode == EXACT_CASE:
+        return text == entry.text or text == entry.text + "s"  # "PLCs" for "PLC"
+    # PROPER_NAME: capitalised as the name, and not merely capitalised by starting a sentence.
+    return (text == entry.text or text == entry.text + "s") and not sentence_initial
 
 
 @Language.factory(

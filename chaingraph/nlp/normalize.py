@@ -35,10 +35,15 @@ def _plural_lemmas() -> dict[str, str]:
             continue
         form_l, lemma_l = form.lower(), lemma.lower()
         # Keep only true -s inflections: the lemma is the form minus s/es, or -ies -> -y.
-        if len(form_l) > 3 and form_l.endswith("s") and lemma_l != form_l and (
-            form_l[:-1] == lemma_l
-            or form_l[:-2] == lemma_l
-            or (form_l.endswith("ies") and form_l[:-3] + "y" == lemma_l)
+        if (
+            len(form_l) > 3
+            and form_l.endswith("s")
+            and lemma_l != form_l
+            and (
+                form_l[:-1] == lemma_l
+                or form_l[:-2] == lemma_l
+                or (form_l.endswith("ies") and form_l[:-3] + "y" == lemma_l)
+            )
         ):
             lemmas[form_l] = lemma_l
     return lemmas

@@ -1,7 +1,7 @@
 """Assembling the extraction pipeline and running it over documents.
 
-The pipeline is plain spaCy: a blank language, a sentencizer that also splits at blank lines
-(paragraphs of laws and standards often lack a final full stop), the concept linker
+The pipeline is plain spaCy: a blank language, a sentence splitter that also splits at blank
+lines (``chaingraph_sentences``: paragraphs of laws and standards often lack a final full stop), the concept linker
 (``chaingraph_concepts``) and the relation stage (``chaingraph_relations``). A user can swap a
 stage by name in the usual spaCy way.
 """
@@ -15,10 +15,10 @@ from dataclasses import dataclass
 
 import spacy
 from spacy.language import Language
-from spacy.pipeline.sentencizer import Sentencizer
 
 from chaingraph.nlp import linker as _linker  # noqa: F401  (registers the factory)
 from chaingraph.nlp import relations as _relations  # noqa: F401  (registers the factory)
+from chaingraph.nlp import sentences as _sentences  # noqa: F401  (registers the factory)
 from chaingraph.nlp.linker import LINKER_VERSION, Mention
 from chaingraph.nlp.relations import RELATIONS_VERSION, RelationCandidate, sentence_bounds
 from chaingraph.resources import vocab_dir
@@ -27,9 +27,6 @@ __all__ = ["Extraction", "PIPELINE_VERSION", "build_pipeline", "load_pipeline", 
 
 PIPELINE_VERSION = f"linker-{LINKER_VERSION}.relations-{RELATIONS_VERSION}"
 
-# Whitespace tokens holding a blank line end a sentence: spaCy keeps runs of whitespace as tokens.
-_PARAGRAPH_BREAKS = [a + "\n" + b + "\n" + c for a in ("", " ", "  ") for b in ("", " ") for c in ("", "\n", " ")]
-_PUNCT = list(Sentencizer.default_punct_chars) + ["；", ";"] + _PARAGRAPH_BREAKS
 # Largest text handed to spaCy in one piece; longer documents are cut at paragraph breaks.
 MAX_CHARS = 1_000_000
 
@@ -47,7 +44,7 @@ def build_pipeline(lang: str = "en", *, vocab_path: str | None = None, linker_co
     """A new pipeline for ``lang`` with the sentencizer, concept linker and relation stage."""
     nlp = spacy.blank(lang)
     nlp.max_length = MAX_CHARS + 1
-    nlp.add_pipe("sentencizer", config={"punct_chars": _PUNCT})
+    nlp.add_pipe("chaingraph_sentences")
     config = dict(linker_config or {})
     if vocab_path is not None:
         config["vocab_path"] = vocab_path
@@ -108,9 +105,7 @@ def _extraction_of(doc) -> Extraction:
     return Extraction(mentions, relations, sentences)
 
 
-def extract_docs(
-    nlp: Language, items: Iterable[tuple[str, str | None]], batch_size: int = 64
-) -> Iterator[Extraction]:
+def extract_docs(nlp: Language, items: Iterable[tuple[str, str | None]], batch_size: int = 64) -> Iterator[Extraction]:
     """Run ``nlp`` over ``(text, about_iri)`` pairs, yielding one :class:`Extraction` per text."""
     gazetteer = nlp.get_pipe("chaingraph_concepts").gazetteer
 

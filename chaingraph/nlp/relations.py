@@ -77,7 +77,10 @@ def relation_for(
 
 
 def sentence_bounds(doc: Doc) -> list[tuple[int, int]]:
-    """Character offsets ``(start, end)`` of each sentence, trailing whitespace excluded."""
+    """Character offsets ``(start, end)`` of each sentence, surrounding whitespace excluded."""
+    known = doc._.sentence_bounds if Doc.has_extension("sentence_bounds") else None
+    if known is not None:
+        return known
     bounds = []
     text = doc.text
     for sent in doc.sents:

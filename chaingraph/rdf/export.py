@@ -39,9 +39,12 @@ def selected_graphs(store: EmbeddedStore, *, include_vocabularies: bool = False)
     """The named graphs an export covers: documents and relations, plus ontology and vocabularies if asked."""
     graphs = []
     for graph in store.named_graphs():
-        if graph.startswith(CG_GRAPH + "doc/") or graph == CG_GRAPH + "relations":
-            graphs.append(graph)
-        elif include_vocabularies and graph != CG_GRAPH + "meta":
+        if (
+            graph.startswith(CG_GRAPH + "doc/")
+            or graph == CG_GRAPH + "relations"
+            or include_vocabularies
+            and graph != CG_GRAPH + "meta"
+        ):
             graphs.append(graph)
     return graphs
 

@@ -53,9 +53,19 @@ def relations_quads(db: ox.Store) -> list[ox.Quad]:
     integer = ox.NamedNode(XSD + "integer")
     decimal = ox.NamedNode(XSD + "decimal")
     rdf_type = ox.NamedNode(RDF + "type")
-    cg = {name: ox.NamedNode(CG + name) for name in (
-        "Relation", "subject", "predicate", "object", "sentenceCount", "documentCount", "weight", "evidence"
-    )}
+    cg = {
+        name: ox.NamedNode(CG + name)
+        for name in (
+            "Relation",
+            "subject",
+            "predicate",
+            "object",
+            "sentenceCount",
+            "documentCount",
+            "weight",
+            "evidence",
+        )
+    }
     quads: list[ox.Quad] = []
     for row in db.query(AGGREGATE_QUERY):
         s, p, o = row["s"], row["p"], row["o"]
@@ -69,9 +79,7 @@ def relations_quads(db: ox.Store) -> list[ox.Quad]:
             ox.Quad(node, cg["object"], o, graph),
             ox.Quad(node, cg["sentenceCount"], ox.Literal(str(sentences), datatype=integer), graph),
             ox.Quad(node, cg["documentCount"], ox.Literal(str(docs), datatype=integer), graph),
-            ox.Quad(
-                node, cg["weight"], ox.Literal(f"{relation_weight(sentences, docs):.3f}", datatype=decimal), graph
-            ),
+            ox.Quad(node, cg["weight"], ox.Literal(f"{relation_weight(sentences, docs):.3f}", datatype=decimal), graph),
         ]
         for assertion in row["assertions"].value.split():
             quads.append(ox.Quad(node, cg["evidence"], ox.NamedNode(assertion), graph))

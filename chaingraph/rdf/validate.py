@@ -27,9 +27,7 @@ class ValidationReport:
 def _corpus_data(store: EmbeddedStore, include_vocabularies: bool) -> bytes:
     """The documents' graphs, the relations graph and the concepts they reference, as N-Triples."""
     docs = f'STRSTARTS(STR(?g), "{CG_GRAPH}doc/") || ?g = <{CG_GRAPH}relations>'
-    parts = [
-        store.query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH ?g {{ ?s ?p ?o }} FILTER({docs}) }}")
-    ]
+    parts = [store.query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH ?g {{ ?s ?p ?o }} FILTER({docs}) }}")]
     vocab = f'STRSTARTS(STR(?v), "{CG_GRAPH}vocab/")'
     if include_vocabularies:
         parts.append(store.query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH ?v {{ ?s ?p ?o }} FILTER({vocab}) }}"))

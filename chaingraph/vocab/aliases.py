@@ -259,9 +259,7 @@ class VendorLexicon:
         return " ".join(chosen)
 
 
-def _vendor_candidates(
-    tokens: list[str], max_words: int, ordinary_words: frozenset[str]
-) -> Iterable[tuple[str, ...]]:
+def _vendor_candidates(tokens: list[str], max_words: int, ordinary_words: frozenset[str]) -> Iterable[tuple[str, ...]]:
     """The leading word sequences of ``tokens`` that could be a vendor name."""
     for k in range(1, min(max_words, len(tokens) - 1) + 1):
         prefix = tokens[:k]

@@ -28,16 +28,12 @@ CIP_FOLDER = "cip2020"
 CIP_FILE = "CIPCode2020.csv"
 #: Actions whose code is no longer a CIP 2020 programme.
 EXCLUDED_ACTIONS = frozenset({"moved from", "deleted"})
-_SOURCE = (
-    "NCES Classification of Instructional Programs 2020, CIPCode2020.csv (https://nces.ed.gov/ipeds/cipcode/)"
-)
+_SOURCE = "NCES Classification of Instructional Programs 2020, CIPCode2020.csv (https://nces.ed.gov/ipeds/cipcode/)"
 _LICENSE = "Public domain (U.S. federal government work, National Center for Education Statistics)"
 
 _CODE = re.compile(r"^(\d{1,2})(?:\.(\d{1,4}))?$")
 # Definitions that only point elsewhere ("Instructional content is defined in code 01.0000.").
-_POINTER_DEFINITION = re.compile(
-    r"^Instructional content (?:for this group of programs )?is defined in code", re.I
-)
+_POINTER_DEFINITION = re.compile(r"^Instructional content (?:for this group of programs )?is defined in code", re.I)
 
 
 def normalise_cip_code(raw: str) -> str | None:

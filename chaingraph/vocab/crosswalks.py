@@ -34,8 +34,7 @@ def occupation_iris(vocab_path: Path) -> set[str]:
     """The IRIs typed ``cg:Occupation`` in a built vocabulary file."""
     if not vocab_path.is_file():
         raise VocabImportError(
-            f"crosswalks: {vocab_path.name} not found in {vocab_path.parent}; "
-            "import esco and onet before crosswalks"
+            f"crosswalks: {vocab_path.name} not found in {vocab_path.parent}; import esco and onet before crosswalks"
         )
     occupation = ox.NamedNode(CG + "Occupation")
     rdf_type = ox.NamedNode(RDF + "type")
@@ -93,16 +92,12 @@ def import_crosswalks(
         isco = concept_iri("isco", row["ISCO-08 Code"].strip())
         onet = concept_iri("onet", _soc_to_onet(row["2010 SOC Code"]))
         if isco not in known or onet not in known:
-            reason = (
-                "ISCO group unknown" if isco not in known else "SOC 2010 code not an O*NET 29.2 occupation"
-            )
+            reason = "ISCO group unknown" if isco not in known else "SOC 2010 code not an O*NET 29.2 occupation"
             counts[f"bls dropped ({reason})"] += 1
             continue
         graph.add(isco, SKOS + "closeMatch", onet)
         counts["bls closeMatch"] += 1
 
     if len(graph) == 0:
-        raise VocabImportError(
-            f"crosswalks: no mapping survived; check {source_dir} and the built vocabularies"
-        )
+        raise VocabImportError(f"crosswalks: no mapping survived; check {source_dir} and the built vocabularies")
     return graph.write(out_path, "crosswalks", dict(counts))

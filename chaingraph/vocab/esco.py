@@ -30,8 +30,7 @@ ESCO_ATTRIBUTION = "This service uses the ESCO classification of the European Co
 _SOURCE = "ESCO v1.1.1 classification, CSV download (https://esco.ec.europa.eu/en/use-esco/download)"
 _LICENSE = "Reuse authorised under Commission Decision 2011/833/EU, with attribution: " + ESCO_ATTRIBUTION
 _ISCO_LICENSE = (
-    "ISCO-08 is a classification of the International Labour Organization, as republished in ESCO; "
-    + _LICENSE
+    "ISCO-08 is a classification of the International Labour Organization, as republished in ESCO; " + _LICENSE
 )
 
 _ISCO_PREFIX = ESCO + "isco/C"
@@ -127,18 +126,14 @@ def import_esco(source_dir: Path, out_path: Path, lang: str = "en") -> VocabStat
 
     # Skills (knowledge and skill/competence), with type and reuse level.
     skills: list[tuple[ConceptRecord, dict[str, str]]] = []
-    for row in read_rows(
-        files["skills"], columns=("conceptUri", "preferredLabel", "skillType", "reuseLevel")
-    ):
+    for row in read_rows(files["skills"], columns=("conceptUri", "preferredLabel", "skillType", "reuseLevel")):
         record = ConceptRecord(checked_iri(row["conceptUri"]), "Skill", "esco")
         _add_labels(record, row, lang)
         record.set_definition(_definition(row), lang)
         skills.append((record, row))
     skill_iris = {record.iri for record, _ in skills}
     skill_parents: dict[str, list[str]] = {}
-    for row in read_rows(
-        files["skill_broader"], columns=("conceptType", "conceptUri", "broaderType", "broaderUri")
-    ):
+    for row in read_rows(files["skill_broader"], columns=("conceptType", "conceptUri", "broaderType", "broaderUri")):
         # Only skill -> skill links: skill groups are not imported as concepts.
         child, parent = row["conceptUri"].strip(), row["broaderUri"].strip()
         if child in skill_iris and parent in skill_iris:

@@ -34,9 +34,7 @@ class Importer:
             return nested
         if not source_dir.is_dir():
             raise VocabImportError(f"{self.name}: source folder {source_dir} does not exist")
-        raise VocabImportError(
-            f"{self.name}: missing file {self.marker!r}: looked in {source_dir} and {nested}"
-        )
+        raise VocabImportError(f"{self.name}: missing file {self.marker!r}: looked in {source_dir} and {nested}")
 
 
 IMPORTERS: dict[str, Importer] = {

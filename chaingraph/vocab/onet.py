@@ -30,10 +30,7 @@ ONET_ATTRIBUTION = (
     "Employment and Training Administration (USDOL/ETA). Used under the CC BY 4.0 license. "
     "O*NET® is a trademark of USDOL/ETA."
 )
-_SOURCE = (
-    "O*NET 29.2 Database (February 2025), https://www.onetcenter.org/database.html; "
-    "Excel tables converted to TSV"
-)
+_SOURCE = "O*NET 29.2 Database (February 2025), https://www.onetcenter.org/database.html; Excel tables converted to TSV"
 _LICENSE = "CC BY 4.0. " + ONET_ATTRIBUTION
 
 _CODE = "O*NET-SOC Code"
