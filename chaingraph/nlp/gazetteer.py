@@ -95,6 +95,7 @@ class LabelPolicy:
     Multi-word labels link in any case unless they are on the stop-list. Single words need more
     care, because vocabularies hold many everyday words as labels:
 
+    * programme names link only written as titles, as the vocabulary writes them;
     * all-capital acronyms ("SQL", "PLC", "IT") link only in capitals (a plural "PLCs" too);
     * single letters and Roman numerals ("C", "II") never link alone;
     * stop-listed words never link (except as acronyms, above);
@@ -113,6 +114,12 @@ class LabelPolicy:
         words = key.split()
         if words[0] in _EDGE_WORDS or words[-1] in _EDGE_WORDS:
             return None  # a fragment such as "and procedures"
+        if cls == "Programme":
+            # Programme names are titles: "Computer Science" names the programme, while
+            # "computer science" or "architecture" in running text names the subject.
+            if key in self.stop_labels or _ROMAN.match(text):
+                return None
+            return EXACT_CASE if n_tokens > 1 else PROPER_NAME
         if n_tokens > 1:
             return None if key in self.stop_labels else ANY_CASE
         if len(text) < 2 or _ROMAN.match(text):

@@ -42,7 +42,7 @@ __all__ = ["Mention", "ConceptLinker", "make_concept_linker", "LINKER_VERSION"]
 
 #: Bumped whenever the linker's output for the same input can change: invalidates cached
 #: gazetteers and tells an incremental build to extract documents again.
-LINKER_VERSION = "2"
+LINKER_VERSION = "3"
 
 _BASE_SCORE = {PREF: 1.0, ALT: 0.9, HIDDEN: 0.8}
 _SAME_CLASS_AMBIGUITY = 0.85  # another concept of the same class shares the label
@@ -220,10 +220,13 @@ class ConceptLinker:
 
 
 def _case_fits(entry, text: str, sentence_initial: bool) -> bool:
+    if " " in text or "\n" in text:
+        text = " ".join(text.split())
+    same = text == entry.text or text == entry.text + "s"  # "PLCs" for "PLC"
     if entry.mode == EXACT_CASE:
-        return text == entry.text or text == entry.text + "s"  # "PLCs" for "PLC"
+        return same
     # PROPER_NAME: capitalised as the name, and not merely capitalised by starting a sentence.
-    return (text == entry.text or text == entry.text + "s") and not sentence_initial
+    return same and not sentence_initial
 
 
 @Language.factory(
