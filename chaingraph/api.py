@@ -20,7 +20,17 @@ from chaingraph.resources import default_store_path
 from chaingraph.stats import store_stats
 from chaingraph.store import EmbeddedStore, open_store
 
-__all__ = ["build", "extract", "query", "stats", "export", "validate", "open_store", "resolve_concept"]
+__all__ = [
+    "build",
+    "extract",
+    "query",
+    "stats",
+    "export",
+    "validate",
+    "concept_graph",
+    "open_store",
+    "resolve_concept",
+]
 
 
 def _store(store: str | Path | EmbeddedStore | None) -> EmbeddedStore:
@@ -62,3 +72,10 @@ def validate(
 ) -> ValidationReport:
     """Check the graph against the SHACL shapes."""
     return validate_store(_store(store), include_vocabularies=include_vocabularies)
+
+
+def concept_graph(store: str | Path | EmbeddedStore | None = None, *, weighting: str = "evidence"):
+    """The corpus's concepts and relations as a networkx ``DiGraph`` (see :mod:`chaingraph.align`)."""
+    from chaingraph.align.projection import concept_graph as _concept_graph
+
+    return _concept_graph(_store(store), weighting=weighting)

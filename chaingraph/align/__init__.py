@@ -1,0 +1,1 @@
+"""Alignment of the four chains: coupling, weak links, gaps, islands, suggestions, trends."""

@@ -1,0 +1,6 @@
+"""The ``chaingraph`` command line (typer + rich), a thin layer over :mod:`chaingraph.api`."""
+
+from chaingraph.cli import align as _align  # noqa: F401  (registers the align commands)
+from chaingraph.cli.main import EXIT_FAILURE, EXIT_PARTIAL, app
+
+__all__ = ["app", "EXIT_FAILURE", "EXIT_PARTIAL"]
