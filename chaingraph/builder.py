@@ -100,6 +100,41 @@ def _reference_files() -> dict[str, Path]:
     return files
 
 
+#: Languages with a pipeline of their own; documents in other languages use the English one.
+PIPELINE_LANGUAGES = ("en", "zh")
+
+
+#: Share of Han characters among the letters from which a document goes through the Chinese
+#: pipeline even when it is mostly in another language: that pipeline links English labels too,
+#: while the English one cannot cut Chinese into words.
+HAN_SHARE_FOR_ZH = 0.05
+
+
+def pipeline_language(document: Document) -> str:
+    """The pipeline a document goes through: "zh" for Chinese or mixed Chinese text, else "en"."""
+    primary = (document.lang or "en").split("-")[0].lower()
+    if primary == "zh":
+        return "zh"
+    letters = han = 0
+    for char in document.text:
+        if char.isalpha():
+            letters += 1
+            han += "\u3400" <= char <= "\u9fff" or "\uf900" <= char <= "\ufaff"
+    if letters and han / letters >= HAN_SHARE_FOR_ZH:
+        return "zh"
+    return primary if primary in PIPELINE_LANGUAGES else "en"
+
+
+def _extract_by_language(documents: list[Document]):
+    """``(document, extraction)`` for each document, each through its language's pipeline."""
+    by_language: dict[str, list[Document]] = {}
+    for document in documents:
+        by_language.setdefault(pipeline_language(document), []).append(document)
+    for lang, group in by_language.items():
+        nlp = load_pipeline(lang)
+        yield from zip(group, extract_docs(nlp, ((d.text, d.about) for d in group)), strict=True)
+
+
 def build(
     corpus_dir: str | Path,
     store: str | Path | EmbeddedStore,
@@ -164,8 +199,7 @@ def build(
         return report
 
     extracted_quads: list[ox.Quad] = []
-    texts = ((d.text, d.about) for d in to_extract)
-    for done, (document, extraction) in enumerate(zip(to_extract, extract_docs(nlp, texts), strict=True), 1):
+    for done, (document, extraction) in enumerate(_extract_by_language(to_extract), 1):
         try:
             extracted_quads.extend(document_quads(document, extraction, vocab_key=vocab_key))
             report.extracted += 1

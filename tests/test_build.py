@@ -253,3 +253,38 @@ class TestBadInput:
         store = tmp_path / "store"
         api.build(corpus, store)
         assert document_graph_iri(content_id(STANDARD)) in open_store(store).named_graphs()
+
+
+class TestLanguages:
+    def test_chinese_gb18030_big5_and_mixed_documents_build(self, tmp_path, mini_env):
+        folder = write_corpus(
+            tmp_path / "corpus",
+            {
+                "gb.txt": "学生使用工具学习SQL。".encode("gb18030"),
+                "big5.txt": "學生使用工具。Welders use Tableau.".encode("big5"),
+                "mixed.md": "# 课程\n\n学生使用工具。Graduates write SQL and use Tableau.\n",
+            },
+        )
+        store = tmp_path / "store"
+        report = api.build(folder, store)
+        assert (report.documents, report.partial) == (3, False)
+        found = rows(
+            store,
+            "SELECT ?path ?text WHERE { ?m a cg:Mention ; cg:text ?text ; cg:inDocument ?d . ?d cg:sourcePath ?path }",
+        )
+        assert found == sorted(
+            [
+                ("gb.txt", "使用工具"),
+                ("gb.txt", "SQL"),
+                ("mixed.md", "使用工具"),
+                ("mixed.md", "SQL"),
+                ("mixed.md", "Tableau"),
+                ("big5.txt", "使用工具"),
+                ("big5.txt", "Welders"),
+                ("big5.txt", "Tableau"),
+            ]
+        )
+        # The Big5 and mixed files are mostly English letters, so they are tagged "en"; their Chinese
+        # share still sends them through the Chinese pipeline, which links English labels as well.
+        languages = rows(store, "SELECT ?path ?lang WHERE { ?d cg:sourcePath ?path ; dcterms:language ?lang }")
+        assert languages == [("big5.txt", "en"), ("gb.txt", "zh"), ("mixed.md", "en")]

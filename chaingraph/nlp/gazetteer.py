@@ -24,6 +24,8 @@ from chaingraph.rdf.namespaces import CG, CLASSES, RDF, SCHEMES, SKOS
 from chaingraph.resources import ontologies_dir, vocab_dir
 
 __all__ = [
+    "LabelPolicy",
+    "segmenter_terms",
     "ConceptInfo",
     "LabelEntry",
     "Gazetteer",
@@ -196,6 +198,20 @@ def read_concepts(paths: Iterable[Path]) -> list[ConceptInfo]:
     return [c for c in concepts.values() if c.cls]
 
 
+_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
+def segmenter_terms(concepts: list[ConceptInfo], lang: str) -> list[str]:
+    """The labels in ``lang`` that hold Han characters: words a Chinese segmenter must not split."""
+    terms = {
+        " ".join(text.split())
+        for c in concepts
+        for text, label_lang, _ in c.labels
+        if label_lang.split("-")[0] == lang and _HAN.search(text) and len(text.strip()) > 1
+    }
+    return sorted(terms)
+
+
 def load_stop_labels(lang: str = "en", directory: Path | None = None) -> set[str]:
     """Label keys too generic to link alone, from ``ontologies/stoplabels-<lang>.txt`` (one per line, # comments)."""
     path = (directory or ontologies_dir()) / f"stoplabels-{lang}.txt"
@@ -210,46 +226,37 @@ def load_stop_labels(lang: str = "en", directory: Path | None = None) -> set[str
 
 
 class Gazetteer:
-    """Concepts and the label keys that reach them, for one language.
+    """Concepts and the label keys that reach them, for the label languages of one pipeline.
 
     Parameters
     ----------
     concepts:
         The concepts, as read by :func:`read_concepts`.
-    lang:
-        Only labels in this language are indexed.
-    stop_labels:
-        Normalised label keys never linked on their own.
+    policies:
+        Label language -> the :class:`LabelPolicy` for its labels; labels in other languages are
+        not indexed. A Chinese pipeline indexes Chinese and English labels, since Chinese texts
+        name many technologies in English ("PLC", "Python").
     tokenize:
         Turns labels into ``(pattern, key)`` pairs: the label's token ``NORM`` hashes and the
         normalised key (norms joined by spaces) the text side will produce. The linker passes
         its spaCy tokenizer here so both sides agree.
-    word_logprob:
-        English unigram log-probability of a lower-case word (see :class:`LabelPolicy`).
     """
 
-    def __init__(
-        self,
-        concepts: list[ConceptInfo],
-        lang: str,
-        stop_labels: set[str],
-        tokenize,
-        word_logprob=None,
-    ) -> None:
-        self.lang = lang
+    def __init__(self, concepts: list[ConceptInfo], policies: dict[str, LabelPolicy], tokenize) -> None:
+        self.langs = tuple(policies)
         self.concepts = concepts
         self.index_of = {c.iri: i for i, c in enumerate(concepts)}
         self.entries: dict[str, list[LabelEntry]] = {}
         self.patterns: dict[str, tuple[int, ...]] = {}  # key -> NORM hashes of its tokens
         self.dropped_generic = 0
-        policy = LabelPolicy(stop_labels, word_logprob)
         labels = [
-            (i, text.strip(), kind)
+            (i, text.strip(), kind, policies[label_lang.split("-")[0]])
             for i, c in enumerate(concepts)
             for text, label_lang, kind in c.labels
-            if label_lang.split("-")[0] == lang and not _NOT_A_LABEL.match(text) and len(text.strip()) > 1
+            if label_lang.split("-")[0] in policies and not _NOT_A_LABEL.match(text) and len(text.strip()) > 1
         ]
-        for (i, text, kind), (pattern, key) in zip(labels, tokenize(t for _, t, _ in labels), strict=True):
+        tokens = tokenize(label[1] for label in labels)
+        for (i, text, kind, policy), (pattern, key) in zip(labels, tokens, strict=True):
             if not key:
                 continue
             mode = policy.match_mode(text, key, len(pattern), kind, concepts[i].cls)

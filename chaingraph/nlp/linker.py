@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import os
 import pickle
+import unicodedata
 from pathlib import Path
 from typing import NamedTuple
 
@@ -28,10 +29,12 @@ from chaingraph.nlp.gazetteer import (
     HIDDEN,
     PREF,
     Gazetteer,
+    LabelPolicy,
     dump_cache,
     fingerprint_files,
     load_stop_labels,
     read_concepts,
+    segmenter_terms,
     vocab_files,
 )
 from chaingraph.nlp.normalize import NORM_VERSION, install_norm
@@ -73,6 +76,13 @@ def _cache_dir() -> Path:
         os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "chaingraph"
     )
     return Path(base)
+
+
+def _add_segmenter_terms(segmenter, terms: list[str]) -> None:
+    if segmenter is None:
+        return
+    for term in terms:
+        segmenter.add_word(term)
 
 
 def _word_logprob(lang: str):
@@ -129,15 +139,26 @@ class ConceptLinker:
         self._entries_by_pattern = {pattern: entries[key] for key, pattern in self.gazetteer.patterns.items()}
 
     def _load_gazetteer(self, nlp: Language, paths: list[Path]) -> Gazetteer:
-        stop_labels = load_stop_labels(self.lang)
-        key = fingerprint_files(paths, self.lang, LINKER_VERSION, NORM_VERSION, *sorted(stop_labels))
+        langs = (self.lang,) if self.lang == "en" else (self.lang, "en")
+        stop_labels = {lang: load_stop_labels(lang) for lang in langs}
+        key = fingerprint_files(
+            paths, *langs, LINKER_VERSION, NORM_VERSION, *(w for lang in langs for w in sorted(stop_labels[lang]))
+        )
         cache = _cache_dir() / f"gazetteer-{self.lang}-{key}.pickle"
+        segmenter = getattr(nlp.tokenizer, "jieba_seg", None)
         if cache.exists():
             try:
                 with cache.open("rb") as stream:
-                    return pickle.load(stream)
+                    gazetteer = pickle.load(stream)
+                _add_segmenter_terms(segmenter, gazetteer.segmenter_terms)
+                return gazetteer
             except (OSError, pickle.UnpicklingError, EOFError, AttributeError):
                 pass  # a stale or broken cache is rebuilt below
+        concepts = read_concepts(paths)
+        # Vocabulary terms go into the segmenter before any label or text is cut into words,
+        # so "工业机器人技术" stays one word on both sides.
+        terms = segmenter_terms(concepts, self.lang) if segmenter is not None else []
+        _add_segmenter_terms(segmenter, terms)
         tokenizer = nlp.tokenizer
 
         def tokenize(labels):
@@ -145,7 +166,9 @@ class ConceptLinker:
                 tokens = [t for t in doc if not t.is_space]
                 yield tuple(t.norm for t in tokens), " ".join(t.norm_ for t in tokens)
 
-        gazetteer = Gazetteer(read_concepts(paths), self.lang, stop_labels, tokenize, _word_logprob(self.lang))
+        policies = {lang: LabelPolicy(stop_labels[lang], _word_logprob(lang)) for lang in langs}
+        gazetteer = Gazetteer(concepts, policies, tokenize)
+        gazetteer.segmenter_terms = terms
         # Caching is an optimisation: a read-only home must not stop linking.
         with contextlib.suppress(OSError):
             dump_cache(gazetteer, cache)
@@ -220,6 +243,8 @@ class ConceptLinker:
 
 
 def _case_fits(entry, text: str, sentence_initial: bool) -> bool:
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)  # full-width "ＳＱＬ" is "SQL"
     if " " in text or "\n" in text:
         text = " ".join(text.split())
     same = text == entry.text or text == entry.text + "s"  # "PLCs" for "PLC"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 
 from spacy.attrs import NORM
 from spacy.vocab import Vocab
@@ -18,7 +19,7 @@ from spacy.vocab import Vocab
 __all__ = ["light_norm", "install_norm", "NORM_VERSION"]
 
 #: Bumped whenever light_norm changes: cached label indexes built with the old one are stale.
-NORM_VERSION = "1"
+NORM_VERSION = "2"
 
 _ACRONYM_PLURAL = re.compile(r"^[A-Z][A-Z0-9]+s$")
 
@@ -57,6 +58,9 @@ def light_norm(text: str) -> str:
     >>> light_norm("process"), light_norm("processes"), light_norm("analysis"), light_norm("SQL")
     ('process', 'process', 'analysis', 'sql')
     """
+    if not text.isascii():
+        # Full-width letters and digits ("ＰＬＣ", "３Ｄ") are the same word as their ASCII forms.
+        text = unicodedata.normalize("NFKC", text)
     if _ACRONYM_PLURAL.match(text):
         return text[:-1].lower()
     lower = text.lower()

@@ -9,6 +9,7 @@ stage by name in the usual spaCy way.
 from __future__ import annotations
 
 import functools
+import logging
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -42,7 +43,14 @@ class Extraction:
 
 def build_pipeline(lang: str = "en", *, vocab_path: str | None = None, linker_config: dict | None = None) -> Language:
     """A new pipeline for ``lang`` with the sentencizer, concept linker and relation stage."""
-    nlp = spacy.blank(lang)
+    if lang == "zh":
+        import jieba
+
+        jieba.setLogLevel(logging.WARNING)  # it reports loading its dictionary on stderr
+        # jieba's dictionary ships inside its package: nothing is downloaded.
+        nlp = spacy.blank("zh", config={"nlp": {"tokenizer": {"segmenter": "jieba"}}})
+    else:
+        nlp = spacy.blank(lang)
     nlp.max_length = MAX_CHARS + 1
     nlp.add_pipe("chaingraph_sentences")
     config = dict(linker_config or {})
