@@ -71,7 +71,8 @@ CIP_FILE = "cip2020/CIPCode2020.csv"
 ONET_DIR = "onet-29.2"
 
 MANIFEST_COLUMNS = ("path", "title", "kind", "lang", "date", "issuer", "about")
-GENERATED_DIRS = ("curricula", "standards", "policy")
+CN_POLICY_DIR = "policy-texts-cn"
+GENERATED_DIRS = ("curricula", "standards", "policy", "policy-cn")
 
 ONET_ATTRIBUTION = (
     "This product includes information from the O*NET 29.2 Database by the U.S. Department of "
@@ -91,6 +92,7 @@ class Item:
     date: str
     issuer: str
     about: str
+    lang: str = "en"
 
 
 def squash(text: str) -> str:
@@ -241,17 +243,51 @@ def policy(data: Path) -> Iterator[Item]:
         )
 
 
+_CN_DATE = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日")
+
+
+def cn_policy(data: Path) -> Iterator[Item]:
+    """The Chinese laws and local regulations, as they are, dated by their latest revision."""
+    for source in sorted((data / CN_POLICY_DIR).glob("*.txt")):
+        text = source.read_text(encoding="utf-8")
+        heading = next(line for line in text.splitlines() if line.startswith("# "))[2:].strip()
+        header = text.split("<!-- INFO END -->", 1)[0]
+        # The header lists when the law was passed and each revision: the newest date is this version's.
+        dates = sorted(f"{y}-{int(m):02d}-{int(d):02d}" for y, m, d in _CN_DATE.findall(header))
+        date = dates[-1]
+        if heading.startswith("北京市"):
+            issuer = "北京市人民代表大会常务委员会"
+        elif heading.startswith("宁波市"):
+            issuer = "宁波市人民代表大会常务委员会"
+        else:
+            issuer = "全国人民代表大会常务委员会"
+        yield Item(
+            path=f"policy-cn/{source.name}",
+            content=text,
+            title=f"{heading}（{date[:4]}）",
+            kind="policy",
+            date=date,
+            issuer=issuer,
+            about="",
+            lang="zh",
+        )
+
+
 def manifest_csv(items: list[Item]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(MANIFEST_COLUMNS)
     for item in items:
-        writer.writerow([item.path, item.title, item.kind, "en", item.date, item.issuer, item.about])
+        writer.writerow([item.path, item.title, item.kind, item.lang, item.date, item.issuer, item.about])
     return out.getvalue()
 
 
 def readme(items: list[Item]) -> str:
-    counts = {kind: sum(1 for item in items if item.kind == kind) for kind in ("curriculum", "standard", "policy")}
+    counts = {
+        kind: sum(1 for item in items if item.kind == kind and item.lang == "en")
+        for kind in ("curriculum", "standard", "policy")
+    }
+    counts["policy-cn"] = sum(1 for item in items if item.lang == "zh")
     return f"""# chaingraph demo corpus: advanced manufacturing and ICT
 
 Produced by `scripts/build_corpus.py` from the public sources in `shared/data`; do not edit by
@@ -262,6 +298,7 @@ hand, re-run the script instead (`python scripts/build_corpus.py`). The output i
 | `curricula/` | {counts["curriculum"]} | curriculum | CIP 2020 programme titles, definitions, examples |
 | `standards/` | {counts["standard"]} | standard | O*NET 29.2 occupation descriptions and task statements |
 | `policy/` | {counts["policy"]} | policy | US Code Title 20, chapter 44 (Perkins V), in parts |
+| `policy-cn/` | {counts["policy-cn"]} | policy (zh) | PRC laws and local regulations (education, S&T, employment) |
 
 `manifest.csv` gives each document's title, kind, language, date, issuer and the concept it is
 about (`cip:<code>` for a programme, `onet:<code>` for an occupation).
@@ -281,6 +318,11 @@ about (`cip:<code>` for a programme, `onet:<code>` for an occupation).
   `policy-texts-en/us_20USC_ch44_perkins_v_career_technical_education.txt`. US Code text is a
   US federal work, in the public domain.
 
+- **PRC laws and local regulations** (职业教育法 2022 and 1996, 教育法, 高等教育法, 科学技术进步法,
+  促进科技成果转化法, 就业促进法, 北京市实施《职业教育法》办法, 宁波市职业教育校企合作促进条例), from
+  `policy-texts-cn/`, as published by the National People's Congress database. Laws and regulations
+  are excluded from copyright protection (PRC Copyright Law, Article 5).
+
 See each source's `SOURCE.md` in `shared/data` for the exact upstream files and versions.
 """
 
@@ -297,7 +339,7 @@ def write_if_changed(path: Path, content: str) -> bool:
 
 def build(data: Path, out: Path) -> list[Item]:
     """Write the corpus under ``out`` and return its documents in manifest order."""
-    items = [*curricula(data), *standards(data), *policy(data)]
+    items = [*curricula(data), *standards(data), *policy(data), *cn_policy(data)]
     written = {item.path for item in items}
     for item in items:
         write_if_changed(out / item.path, item.content)
