@@ -34,7 +34,7 @@ __all__ = [
 
 
 def _store(store: str | Path | EmbeddedStore | None) -> EmbeddedStore:
-    if isinstance(store, EmbeddedStore):
+    if hasattr(store, "transaction"):  # an opened store, embedded or remote
         return store
     return open_store(store if store is not None else default_store_path())
 

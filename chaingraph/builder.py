@@ -24,6 +24,7 @@ from chaingraph.rdf.document_graph import document_fingerprint, document_quads
 from chaingraph.rdf.namespaces import CG, CG_GRAPH, document_graph_iri, vocab_graph_iri
 from chaingraph.rdf.relations_graph import RELATIONS_GRAPH, relations_quads
 from chaingraph.resources import ontology_file
+from chaingraph.sparql_store import SparqlStore
 from chaingraph.store import EmbeddedStore, open_store
 
 __all__ = ["BuildReport", "build", "META_GRAPH", "ONTOLOGY_GRAPH"]
@@ -137,7 +138,7 @@ def _extract_by_language(documents: list[Document]):
 
 def build(
     corpus_dir: str | Path,
-    store: str | Path | EmbeddedStore,
+    store: str | Path | EmbeddedStore | SparqlStore,
     *,
     progress: Progress | None = None,
 ) -> BuildReport:
@@ -157,7 +158,7 @@ def build(
     BuildReport
         Counts and the problems met; ``report.partial`` is true when some files failed.
     """
-    db_store = store if isinstance(store, EmbeddedStore) else open_store(store)
+    db_store = store if hasattr(store, "transaction") else open_store(store)
     corpus = read_corpus(Path(corpus_dir))
     report = BuildReport(store=str(db_store.path), problems=list(corpus.problems))
 

@@ -163,8 +163,9 @@ class EmbeddedStore:
                 shutil.rmtree(entry, ignore_errors=True)
 
 
-def open_store(location: str | os.PathLike[str]) -> EmbeddedStore:
-    """The store at ``location``: a directory path opens the embedded Oxigraph store.
+def open_store(location: str | os.PathLike[str]):
+    """The store at ``location``: a directory path opens the embedded Oxigraph store, an
+    ``http(s)://`` URL a SPARQL 1.1 server (:class:`chaingraph.sparql_store.SparqlStore`).
 
     Raises
     ------
@@ -173,7 +174,9 @@ def open_store(location: str | os.PathLike[str]) -> EmbeddedStore:
     """
     text = str(location)
     if text.startswith(("http://", "https://")):
-        raise StoreError(f"{text}: remote SPARQL stores are not supported yet; give a directory")
+        from chaingraph.sparql_store import SparqlStore
+
+        return SparqlStore(text)
     path = Path(location)
     if path.exists() and not path.is_dir():
         raise StoreError(f"{path} is a file, not a store directory")

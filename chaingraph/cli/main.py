@@ -193,7 +193,7 @@ def query(
     try:
         if isinstance(results, ox.QueryBoolean):
             out.print("true" if bool(results) else "false")
-        elif isinstance(results, ox.QueryTriples):
+        elif not isinstance(results, ox.QuerySolutions):  # CONSTRUCT / DESCRIBE triples
             sys.stdout.buffer.write(ox.serialize(results, format=ox.RdfFormat.TURTLE))
         elif fmt == QueryFormat.table:
             _print_solutions(results)
