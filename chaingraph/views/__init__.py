@@ -1,0 +1,1 @@
+"""Views of the graph: interactive HTML networks, GEXF/GraphML/CSV exports and reports."""
