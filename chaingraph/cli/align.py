@@ -136,9 +136,11 @@ def suggest_command(
     fmt: FormatOption = RecordFormat.table,
 ) -> None:
     """Rank the links a source probably has or almost has (programme → occupation by default)."""
-    from chaingraph.align.suggest import suggest_links
+    from chaingraph.align.suggest import enrich_with_vocabulary, suggest_links
 
-    graph, _ = _graph(store, "evidence")
+    graph, db = _graph(store, "evidence")
+    # The vocabularies' facts (O*NET technologies, ESCO skills, titles) complete thin profiles.
+    enrich_with_vocabulary(graph, db)
     records = suggest_links(
         graph, source_class, target_class, top, source_scheme=source_scheme, target_scheme=target_scheme
     )

@@ -117,7 +117,7 @@ def write_report(
     evidence = relation_evidence(db, [(r["source"], r["target"]) for r in fragile], per_pair=2)
     for record in fragile:
         record["evidence"] = evidence[(record["source"], record["target"])]
-    suggestions, problem = _suggestions(graph, suggestions_per_programme)
+    suggestions, problem = _suggestions(graph, db, suggestions_per_programme)
     tables = {
         "coupling": coupling(graph),
         "demand_gaps": demand_gaps(graph),
@@ -141,12 +141,15 @@ def write_report(
     return index
 
 
-def _suggestions(graph: nx.DiGraph, k: int) -> tuple[list[dict], str | None]:
+def _suggestions(graph: nx.DiGraph, db, k: int) -> tuple[list[dict], str | None]:
     """Programme → occupation suggestions, or no rows and the reason they are missing."""
     try:
-        from chaingraph.align.suggest import suggest_links
+        from chaingraph.align.suggest import enrich_with_vocabulary, suggest_links
 
-        records = suggest_links(graph, "Programme", "Occupation", k)
+        # Suggestions read the vocabularies' own facts too; the other tables stay corpus-only.
+        enriched = graph.copy()
+        enrich_with_vocabulary(enriched, db)
+        records = suggest_links(enriched, "Programme", "Occupation", k)
         # Plain JSON values (numpy scalars become numbers), so writing the files cannot fail later.
         plain = json.loads(json.dumps(list(records), default=lambda v: v.item() if hasattr(v, "item") else str(v)))
     except Exception as error:  # an optional section must not cost the planner the whole report
