@@ -3,7 +3,8 @@
 
     python scripts/build_vocab.py [--data ../shared/data] [--out ontologies/vocab] [--only cip ...]
 
-Re-runnable: the same releases always give byte-identical ``.ttl.gz`` files.
+Re-runnable: the same releases always give byte-identical ``.ttl.gz`` files. ``zh`` (the curated
+Chinese labels) reads its sources from ``ontologies/vocab/sources`` unless ``--data`` holds them.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
         nargs="+",
         choices=VOCAB_ORDER,
         default=list(VOCAB_ORDER),
-        help="build only these vocabularies (crosswalks needs esco and onet built)",
+        help="build only these vocabularies (crosswalks needs esco and onet built; zh needs esco, onet and cip)",
     )
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)

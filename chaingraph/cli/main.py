@@ -24,7 +24,10 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-vocab_app = typer.Typer(help="Import vocabularies (ESCO, O*NET, CIP) from their raw releases.", no_args_is_help=True)
+vocab_app = typer.Typer(
+    help="Import vocabularies (ESCO, O*NET, CIP, 职业教育专业目录, GB/T 4754) from their raw releases.",
+    no_args_is_help=True,
+)
 app.add_typer(vocab_app, name="vocab")
 
 out = Console(highlight=False, soft_wrap=True)
@@ -301,7 +304,7 @@ def validate(
 
 @vocab_app.command("import")
 def vocab_import(
-    name: Annotated[str, typer.Argument(help="esco, onet, cip or crosswalks")],
+    name: Annotated[str, typer.Argument(help="esco, onet, cip, crosswalks, cnmajor, gbt4754 or zh")],
     source_dir: Annotated[Path, typer.Argument(help="Folder of the raw release.")],
     out_dir: Annotated[
         Path | None, typer.Option("--out", help="Where to write SKOS (default ontologies/vocab).")

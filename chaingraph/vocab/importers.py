@@ -1,7 +1,9 @@
 """Registry of the vocabulary importers: ``import_vocab("cip", source_dir, out_dir)``.
 
 ``source_dir`` may be the release folder itself (``.../cip2020``) or the shared data folder
-that holds it (``.../data``); the importer picks its release folder from the latter.
+that holds it (``.../data``); the importer picks its release folder from the latter. The
+curated Chinese labels (``zh``) are committed with chaingraph, in ``ontologies/vocab/sources``;
+that folder is used when ``source_dir`` does not hold them.
 """
 
 from __future__ import annotations
@@ -10,7 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from chaingraph.vocab import cip, crosswalks, esco, onet
+from chaingraph.resources import vocab_dir
+from chaingraph.vocab import cip, cnmajor, crosswalks, esco, gbt4754, onet, zh_core
 from chaingraph.vocab.skos import VocabImportError, VocabStats
 
 __all__ = ["IMPORTERS", "VOCAB_ORDER", "Importer", "import_vocab", "VocabImportError", "VocabStats"]
@@ -24,14 +27,18 @@ class Importer:
     folder: str
     marker: str
     run: Callable[[Path, Path], VocabStats]
+    #: A folder shipped with chaingraph to fall back on (the curated sources), if any.
+    bundled: Callable[[], Path] | None = None
 
     def release_dir(self, source_dir: Path) -> Path:
-        """The folder holding this release: ``source_dir`` or its ``folder`` child."""
+        """The folder holding this release: ``source_dir``, its ``folder`` child, or the bundled one."""
         if (source_dir / self.marker).is_file():
             return source_dir
         nested = source_dir / self.folder
         if (nested / self.marker).is_file():
             return nested
+        if self.bundled is not None and (self.bundled() / self.marker).is_file():
+            return self.bundled()
         if not source_dir.is_dir():
             raise VocabImportError(f"{self.name}: source folder {source_dir} does not exist")
         raise VocabImportError(f"{self.name}: missing file {self.marker!r}: looked in {source_dir} and {nested}")
@@ -44,14 +51,19 @@ IMPORTERS: dict[str, Importer] = {
     "crosswalks": Importer(
         "crosswalks", crosswalks.CROSSWALK_FOLDER, crosswalks.NESTA_FILE, crosswalks.import_crosswalks
     ),
+    "cnmajor": Importer("cnmajor", cnmajor.CNMAJOR_FOLDER, cnmajor.CNMAJOR_FILE, cnmajor.import_cnmajor),
+    "gbt4754": Importer("gbt4754", gbt4754.GBT4754_FOLDER, gbt4754.GBT4754_FILE, gbt4754.import_gbt4754),
+    "zh": Importer("zh", "sources", zh_core.ZH_CORE_FILE, zh_core.import_zh, bundled=lambda: vocab_dir() / "sources"),
 }
 
-#: Build order: crosswalks read the ESCO and O*NET outputs.
-VOCAB_ORDER = ("esco", "onet", "cip", "crosswalks")
+#: Build order: crosswalks read the ESCO and O*NET outputs; zh reads ESCO, O*NET and CIP (and
+#: compares its labels with cnmajor and gbt4754).
+VOCAB_ORDER = ("esco", "onet", "cip", "crosswalks", "cnmajor", "gbt4754", "zh")
 
 
 def import_vocab(name: str, source_dir: Path, out_dir: Path) -> VocabStats:
-    """Import vocabulary ``name`` (esco | onet | cip | crosswalks) into ``out_dir/<name>.ttl.gz``.
+    """Import vocabulary ``name`` (esco | onet | cip | crosswalks | cnmajor | gbt4754 | zh) into
+    ``out_dir/<name>.ttl.gz``.
 
     Raises :class:`VocabImportError` naming the missing file when ``source_dir`` is wrong.
     """
