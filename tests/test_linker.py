@@ -98,3 +98,29 @@ class TestRealVocabularies:
         (mention, *_) = extract_text("Welders use AutoCAD.", nlp=full_nlp).mentions
         record = json.loads(json.dumps(mention._asdict()))
         assert record["text"] == "Welders"
+
+
+class TestChinese:
+    """The Chinese issue's acceptance sentence, on the vocabularies that ship."""
+
+    SENTENCE = "学校开设工业机器人技术专业，培养掌握数控加工和工业互联网技术的技能人才。"
+
+    def test_major_skill_and_technologies_with_offsets(self):
+        from chaingraph.nlp.pipeline import load_pipeline
+
+        found = extract_text(self.SENTENCE, nlp=load_pipeline("zh")).mentions
+        by_text = {m.text: m for m in found}
+        major = by_text["工业机器人技术专业"]
+        assert (major.cls, major.concept) == ("Programme", "https://w3id.org/chaingraph/id/cnmajor/460305")
+        assert by_text["数控加工"].cls in {"Skill", "Technology"}
+        assert by_text["工业互联网"].cls in {"Skill", "Technology"}
+        for mention in found:
+            assert self.SENTENCE[mention.start : mention.end] == mention.text
+        # "工业互联网技术" is also a major's name, but this clause does not call it a major.
+        assert "工业互联网技术" not in by_text
+
+    def test_names_in_an_enumeration_of_majors_are_programmes(self):
+        from chaingraph.nlp.pipeline import load_pipeline
+
+        found = extract_text("学院开设工业机器人技术、数控技术等专业。", nlp=load_pipeline("zh")).mentions
+        assert [(m.text, m.cls) for m in found] == [("工业机器人技术", "Programme"), ("数控技术", "Programme")]

@@ -67,7 +67,7 @@ class ConceptInfo:
 
 
 #: How a label must appear in text to link (LabelEntry.mode).
-ANY_CASE, EXACT_CASE, PROPER_NAME = 0, 1, 2
+ANY_CASE, EXACT_CASE, PROPER_NAME, NAMED_AS_MAJOR = 0, 1, 2, 3
 
 _ROMAN = re.compile(r"^(?=[ivxlc]+$)c{0,3}(xc|xl|l?x{0,3})(ix|iv|v?i{0,3})$", re.IGNORECASE)
 _EDGE_WORDS = frozenset(
@@ -97,7 +97,8 @@ class LabelPolicy:
     Multi-word labels link in any case unless they are on the stop-list. Single words need more
     care, because vocabularies hold many everyday words as labels:
 
-    * programme names link only written as titles, as the vocabulary writes them;
+    * programme names link only written as titles, as the vocabulary writes them, and Chinese
+      major names only where the clause calls them a major (专业);
     * all-capital acronyms ("SQL", "PLC", "IT") link only in capitals (a plural "PLCs" too);
     * single letters and Roman numerals ("C", "II") never link alone;
     * stop-listed words never link (except as acronyms, above);
@@ -117,10 +118,14 @@ class LabelPolicy:
         if words[0] in _EDGE_WORDS or words[-1] in _EDGE_WORDS:
             return None  # a fragment such as "and procedures"
         if cls == "Programme":
-            # Programme names are titles: "Computer Science" names the programme, while
-            # "computer science" or "architecture" in running text names the subject.
             if key in self.stop_labels or _ROMAN.match(text):
                 return None
+            if _HAN.search(text):
+                # A Chinese major's name is also the name of its field ("工业互联网技术"): it names
+                # the major only where the clause calls it one ("…技术专业", "…、…等专业").
+                return ANY_CASE if text.endswith("专业") else NAMED_AS_MAJOR
+            # Programme names are titles: "Computer Science" names the programme, while
+            # "computer science" or "architecture" in running text names the subject.
             return EXACT_CASE if n_tokens > 1 else PROPER_NAME
         if n_tokens > 1:
             return None if key in self.stop_labels else ANY_CASE
@@ -202,10 +207,16 @@ _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
 def segmenter_terms(concepts: list[ConceptInfo], lang: str) -> list[str]:
-    """The labels in ``lang`` that hold Han characters: words a Chinese segmenter must not split."""
+    """The labels in ``lang`` that hold Han characters: words a Chinese segmenter must not split.
+
+    Programme names are left out: a major's name is its field's term plus a suffix
+    ("工业互联网" + "技术"), and as one word it would hide the field's term wherever the name
+    does not stand for the major. They still match, as the same sequence of words.
+    """
     terms = {
         " ".join(text.split())
         for c in concepts
+        if c.cls != "Programme"
         for text, label_lang, _ in c.labels
         if label_lang.split("-")[0] == lang and _HAN.search(text) and len(text.strip()) > 1
     }

@@ -27,6 +27,7 @@ from chaingraph.nlp.gazetteer import (
     ANY_CASE,
     EXACT_CASE,
     HIDDEN,
+    NAMED_AS_MAJOR,
     PREF,
     Gazetteer,
     LabelPolicy,
@@ -45,7 +46,7 @@ __all__ = ["Mention", "ConceptLinker", "make_concept_linker", "LINKER_VERSION"]
 
 #: Bumped whenever the linker's output for the same input can change: invalidates cached
 #: gazetteers and tells an incremental build to extract documents again.
-LINKER_VERSION = "3"
+LINKER_VERSION = "5"
 
 _BASE_SCORE = {PREF: 1.0, ALT: 0.9, HIDDEN: 0.8}
 _SAME_CLASS_AMBIGUITY = 0.85  # another concept of the same class shares the label
@@ -193,6 +194,8 @@ class ConceptLinker:
                 if not candidates:
                     continue
                 span = doc[start:end]
+                if any(e.mode == NAMED_AS_MAJOR for e in candidates):
+                    candidates = [e for e in candidates if e.mode != NAMED_AS_MAJOR or _called_a_major(doc, end)]
                 mention = self._choose(
                     span.text, span.start_char, span.end_char, span[0].is_sent_start, candidates, about_scheme
                 )
@@ -210,7 +213,9 @@ class ConceptLinker:
     def _choose(
         self, text: str, start: int, end: int, sentence_initial: bool, entries: list, about_scheme: str
     ) -> Mention | None:
-        candidates = [e for e in entries if e.mode == ANY_CASE or _case_fits(e, text, sentence_initial)]
+        candidates = [
+            e for e in entries if e.mode in (ANY_CASE, NAMED_AS_MAJOR) or _case_fits(e, text, sentence_initial)
+        ]
         if not candidates:
             return None
         concepts = self.gazetteer.concepts
@@ -240,6 +245,19 @@ class ConceptLinker:
         return Mention(
             start, end, text, chosen.iri, chosen.label(self.lang), chosen.cls, round(score, 3), tuple(others)
         )
+
+
+_CLAUSE_END = frozenset("，。；！？,;!?\n")
+
+
+def _called_a_major(doc: Doc, end: int, window: int = 12) -> bool:
+    """Whether "专业" follows within the clause: "开设工业机器人技术、数控技术等专业"."""
+    for token in doc[end : end + window]:
+        if "专业" in token.text:
+            return True
+        if token.text in _CLAUSE_END or "\n" in token.text:
+            return False
+    return False
 
 
 def _case_fits(entry, text: str, sentence_initial: bool) -> bool:
