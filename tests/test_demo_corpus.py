@@ -86,3 +86,18 @@ def test_shapes_reject_a_broken_graph():
     assert "cg:denotes" in report.text or "ontology#denotes" in report.text
     assert "minInclusive" in report.text.replace("MinInclusive", "minInclusive")
     assert "teaches" in report.text or "Only a programme or a course" in report.text
+
+
+def test_one_concept_reached_from_english_and_chinese_documents(demo_store):
+    # Perkins V names "entrepreneurship"; the Employment Promotion Law names 创业. Both are the
+    # ESCO skill that carries the curated Chinese label, so the graph has one node for them.
+    query = """
+    PREFIX cg: <https://w3id.org/chaingraph/ontology#>
+    PREFIX dcterms: <http://purl.org/dc/terms/>
+    SELECT DISTINCT ?concept ?en_text ?zh_text WHERE {
+      GRAPH ?g1 { ?m1 cg:denotes ?concept ; cg:text ?en_text ; cg:inDocument ?d1 . ?d1 dcterms:language "en" }
+      GRAPH ?g2 { ?m2 cg:denotes ?concept ; cg:text ?zh_text ; cg:inDocument ?d2 . ?d2 dcterms:language "zh" }
+    }"""
+    rows = {(r["concept"].value, r["en_text"].value.lower(), r["zh_text"].value) for r in api.query(query, demo_store)}
+    entrepreneurship = "http://data.europa.eu/esco/skill/658605f2-1c95-49f0-bd98-0af7b15ad0b0"
+    assert (entrepreneurship, "entrepreneurship", "创业") in rows
