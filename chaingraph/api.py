@@ -74,8 +74,8 @@ def validate(
     return validate_store(_store(store), include_vocabularies=include_vocabularies)
 
 
-def concept_graph(store: str | Path | EmbeddedStore | None = None, *, weighting: str = "evidence"):
+def concept_graph(store: str | Path | EmbeddedStore | None = None, *, weighting: str = "evidence", lang: str = "en"):
     """The corpus's concepts and relations as a networkx ``DiGraph`` (see :mod:`chaingraph.align`)."""
     from chaingraph.align.projection import concept_graph as _concept_graph
 
-    return _concept_graph(_store(store), weighting=weighting)
+    return _concept_graph(_store(store), weighting=weighting, lang=lang)

@@ -76,7 +76,7 @@ def _local(iri: str) -> str:
     return iri.rsplit("#", 1)[-1]
 
 
-def concept_graph(store, *, weighting: str = "evidence", batch: int = 2000) -> nx.DiGraph:
+def concept_graph(store, *, weighting: str = "evidence", lang: str = "en", batch: int = 2000) -> nx.DiGraph:
     """The concepts of the corpus and their relations, as a directed graph.
 
     Parameters
@@ -85,6 +85,8 @@ def concept_graph(store, *, weighting: str = "evidence", batch: int = 2000) -> n
         An opened store (:func:`chaingraph.store.open_store`).
     weighting:
         How edge ``weight`` is computed; one of :data:`WEIGHTINGS` (see the module docstring).
+    lang:
+        Language of each node's ``label`` (falling back to English, then to any label).
     batch:
         How many concepts to describe per query.
     """
@@ -136,7 +138,8 @@ def concept_graph(store, *, weighting: str = "evidence", batch: int = 2000) -> n
             if row["demand"] is not None:
                 attrs["in_demand"] = row["demand"].value == "true"
     for _iri, attrs in graph.nodes(data=True):
-        attrs["label"] = attrs["labels"].get("en") or next(iter(attrs["labels"].values()), _iri)
+        labels = attrs["labels"]
+        attrs["label"] = labels.get(lang) or labels.get("en") or next(iter(labels.values()), _iri)
     graph.add_edges_from((s, o, a) for s, o, a in edges if s in graph and o in graph)
     graph.graph["documents"] = _document_count(store)
     reweight(graph, weighting)

@@ -13,17 +13,18 @@ align_app = typer.Typer(help="Where the four chains meet and where they fail to.
 app.add_typer(align_app, name="align")
 
 FormatOption = Annotated[RecordFormat, typer.Option("--format", "-f")]
+LangOption = Annotated[str, typer.Option("--lang", help="Language of labels: en or zh (falls back to English).")]
 WeightingOption = Annotated[
     str, typer.Option("--weighting", help="evidence, documents, sentences or idf (see the README).")
 ]
 
 
-def _graph(store, weighting: str):
+def _graph(store, weighting: str, lang: str = "en"):
     from chaingraph import api
     from chaingraph.store import StoreError
 
     try:
-        return api.concept_graph(store, weighting=weighting), api.open_store(store or _default())
+        return api.concept_graph(store, weighting=weighting, lang=lang), api.open_store(store or _default())
     except (StoreError, ValueError) as error:
         raise fail(str(error)) from None
 
@@ -39,12 +40,13 @@ def coupling_command(
     store: StoreOption = None,
     fmt: FormatOption = RecordFormat.table,
     weighting: WeightingOption = "evidence",
+    lang: LangOption = "en",
     unit: Annotated[str | None, typer.Option(help="Per concept of this class (Programme, Occupation, ...).")] = None,
 ) -> None:
     """The 4×4 coupling of the chains (share of concepts linked, evidence mass), or per unit."""
     from chaingraph.align.coupling import coupling, unit_coupling
 
-    graph, _ = _graph(store, weighting)
+    graph, _ = _graph(store, weighting, lang)
     if unit:
         records = unit_coupling(graph, unit)
         for record in records:
@@ -62,13 +64,14 @@ def weak_links_command(
     store: StoreOption = None,
     fmt: FormatOption = RecordFormat.table,
     weighting: WeightingOption = "evidence",
+    lang: LangOption = "en",
     top: Annotated[int, typer.Option(help="How many to show.")] = 20,
 ) -> None:
     """Cross-chain relations ranked by fragility, with the sentences behind each."""
     from chaingraph.align.projection import relation_evidence
     from chaingraph.align.weak_links import weak_links
 
-    graph, db = _graph(store, weighting)
+    graph, db = _graph(store, weighting, lang)
     records = weak_links(graph, limit=top)
     evidence = relation_evidence(db, [(r["source"], r["target"]) for r in records], per_pair=2)
     for record in records:
@@ -86,11 +89,12 @@ def gaps_command(
     fmt: FormatOption = RecordFormat.table,
     side: Annotated[str, typer.Option(help="demand (needed, not taught) or supply (taught, not needed).")] = "demand",
     top: Annotated[int, typer.Option(help="How many to show.")] = 30,
+    lang: LangOption = "en",
 ) -> None:
     """Skills and technologies demanded and not taught (or taught and not demanded)."""
     from chaingraph.align.gaps import demand_gaps, supply_gaps
 
-    graph, _ = _graph(store, "evidence")
+    graph, _ = _graph(store, "evidence", lang)
     if side == "demand":
         columns = ["rank", "label", "cls", "demanded_by", "documents", "hot", "in_demand", "demanders", "concept"]
         emit(demand_gaps(graph)[:top], fmt, columns, out, title="demand without supply")
@@ -102,11 +106,11 @@ def gaps_command(
 
 
 @align_app.command("islands")
-def islands_command(store: StoreOption = None, fmt: FormatOption = RecordFormat.table) -> None:
+def islands_command(store: StoreOption = None, fmt: FormatOption = RecordFormat.table, lang: LangOption = "en") -> None:
     """Groups of concepts connected among themselves but to no other chain."""
     from chaingraph.align.weak_links import islands
 
-    graph, _ = _graph(store, "evidence")
+    graph, _ = _graph(store, "evidence", lang)
     emit(islands(graph), fmt, ["chain", "size", "labels"], out, title="islands")
 
 
@@ -134,11 +138,12 @@ def suggest_command(
     top: Annotated[int, typer.Option("--top", help="Suggestions per source.")] = 10,
     store: StoreOption = None,
     fmt: FormatOption = RecordFormat.table,
+    lang: LangOption = "en",
 ) -> None:
     """Rank the links a source probably has or almost has (programme → occupation by default)."""
     from chaingraph.align.suggest import enrich_with_vocabulary, suggest_links
 
-    graph, db = _graph(store, "evidence")
+    graph, db = _graph(store, "evidence", lang)
     # The vocabularies' facts (O*NET technologies, ESCO skills, titles) complete thin profiles.
     enrich_with_vocabulary(graph, db)
     records = suggest_links(
