@@ -159,7 +159,15 @@ class TestIndustryClassification:
         # The raw name mixes half- and full-width parentheses: "三维（3D)打印技术推广服务".
         iri = concept_iri("gbt4754", "M7517")
         assert objects(store, iri, SKOS + "prefLabel") == {zh("三维（3D）打印技术推广服务")}
-        assert objects(store, iri, SKOS + "hiddenLabel") == {zh("三维打印技术推广服务")}
+        # Also the name without its generic ending 服务, as texts write it.
+        assert objects(store, iri, SKOS + "hiddenLabel") == {zh("三维打印技术推广服务"), zh("三维（3D）打印技术推广")}
+
+    def test_names_without_their_ending_and_curated_aliases(self, built: dict) -> None:
+        store = built["store"]
+        hidden = objects(store, concept_iri("gbt4754", "L7262"), SKOS + "hiddenLabel")
+        assert hidden == {zh("职业中介")}  # 职业中介服务
+        assert zh("研发") in objects(store, concept_iri("gbt4754", "M73"), SKOS + "hiddenLabel")
+        assert zh("职业培训") in objects(store, concept_iri("gbt4754", "P8391"), SKOS + "hiddenLabel")
 
     def test_group_left_out_by_the_source_is_added(self, built: dict) -> None:
         store = built["store"]

@@ -16,6 +16,7 @@ from the committed file ``ontologies/vocab/sources/gbt4754_en_labels.csv``.
 
 from __future__ import annotations
 
+import csv
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -143,6 +144,23 @@ def read_en_labels(path: Path, industries: dict[str, Industry]) -> dict[str, str
     return labels
 
 
+ZH_ALIASES_FILE = "gbt4754_zh_aliases.csv"
+
+
+def read_zh_aliases(path: Path, industries: dict) -> dict[str, list[str]]:
+    """Curated Chinese aliases per code (``code, aliases`` with ``|`` between aliases), checked against the codes."""
+    if not path.is_file():
+        return {}
+    aliases: dict[str, list[str]] = {}
+    with path.open(encoding="utf-8", newline="") as stream:
+        for line, row in enumerate(csv.DictReader(stream), start=2):
+            code = row["code"].strip()
+            if code not in industries:
+                raise VocabImportError(f"gbt4754: {path.name} line {line}: unknown code {code!r}")
+            aliases[code] = [a.strip() for a in row["aliases"].split("|") if a.strip()]
+    return aliases
+
+
 def import_gbt4754(source_dir: Path, out_path: Path, en_labels: Path | None = None) -> VocabStats:
     """Import GB/T 4754-2017 from ``source_dir`` and write ``out_path`` (``gbt4754.ttl.gz``).
 
@@ -163,6 +181,7 @@ def import_gbt4754(source_dir: Path, out_path: Path, en_labels: Path | None = No
     path = require_file(source_dir, GBT4754_FILE, "gbt4754")
     industries = read_industries(path)
     english = read_en_labels(en_labels or vocab_dir() / "sources" / EN_LABELS_FILE, industries)
+    aliases = read_zh_aliases(vocab_dir() / "sources" / ZH_ALIASES_FILE, industries)
     graph = VocabGraph()
     graph.add_scheme("gbt4754", _TITLE_EN, _SOURCE, _LICENSE)
     graph.add(scheme_iri("gbt4754"), DCTERMS + "title", graph.text(_TITLE_ZH, "zh"))
@@ -173,6 +192,11 @@ def import_gbt4754(source_dir: Path, out_path: Path, en_labels: Path | None = No
         record = ConceptRecord(iri, "Industry", "gbt4754", notation=code)
         record.set_pref(item.name, "zh")
         record.add_hidden(without_parentheticals(item.name), "zh")
+        # Texts drop the generic ending: 职业中介服务 is written 职业中介, 资本市场服务 资本市场.
+        if item.name.endswith("服务") and len(item.name) >= 6:
+            record.add_hidden([item.name[:-2]], "zh")
+        for alias in aliases.get(code, ()):
+            record.add_hidden([alias], "zh")
         if code in english:
             record.set_pref(english[code], "en")
         if item.parent:
