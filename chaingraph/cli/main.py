@@ -65,6 +65,9 @@ class ExportFormat(StrEnum):
     trig = "trig"
     nq = "nq"
     jsonld = "jsonld"
+    gexf = "gexf"
+    graphml = "graphml"
+    csv = "csv"
 
 
 def fail(message: str, code: int = EXIT_FAILURE) -> typer.Exit:
@@ -263,9 +266,23 @@ def export(
     ] = None,
     store: StoreOption = None,
     include_vocabularies: Annotated[bool, typer.Option("--all", help="Include the ontology and vocabularies.")] = False,
+    focus: Annotated[str | None, typer.Option(help="gexf/graphml/csv: centre on a concept (label, IRI, code).")] = None,
+    depth: Annotated[int | None, typer.Option(min=0, help="gexf/graphml/csv: hops from --focus (default 1).")] = None,
+    chains: Annotated[str | None, typer.Option(help="gexf/graphml/csv: only these chains, comma-separated.")] = None,
+    classes: Annotated[str | None, typer.Option(help="gexf/graphml/csv: only these classes, comma-separated.")] = None,
+    min_weight: Annotated[float, typer.Option(min=0, help="gexf/graphml/csv: only relations this heavy.")] = 0.0,
+    max_nodes: Annotated[int | None, typer.Option(min=1, help="gexf/graphml/csv: at most this many concepts.")] = None,
+    lang: Annotated[str, typer.Option(help="gexf/graphml/csv: language of the labels (en, zh).")] = "en",
 ) -> None:
-    """Write the graph as Turtle, N-Triples, TriG, N-Quads or JSON-LD."""
+    """Write the graph as Turtle, N-Triples, TriG, N-Quads or JSON-LD; or a concept view as GEXF, GraphML or CSV."""
     from chaingraph import api
+
+    if fmt in (ExportFormat.gexf, ExportFormat.graphml, ExportFormat.csv):
+        from chaingraph.cli.view import export_graph_view
+
+        filters = {"focus": focus, "depth": depth, "chains": chains, "classes": classes}
+        export_graph_view(fmt.value, output, store, **filters, min_weight=min_weight, max_nodes=max_nodes, lang=lang)
+        return
 
     if output is None:
         count = api.export(sys.stdout.buffer, fmt.value, store, include_vocabularies=include_vocabularies)

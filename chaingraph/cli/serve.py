@@ -1,0 +1,90 @@
+"""``chaingraph serve``: the store as a read-only SPARQL endpoint (see :mod:`chaingraph.serve`)."""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from chaingraph.cli.main import StoreOption, app, err, fail
+
+__all__ = ["serve"]
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@app.command()
+def serve(
+    store: StoreOption = None,
+    host: Annotated[str, typer.Option(help="Address to listen on; loopback only unless you say otherwise.")] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[int, typer.Option(help="TCP port.")] = 7878,
+    timeout: Annotated[
+        float, typer.Option(help="Seconds a query may run; then its worker is killed and the answer is 503.")
+    ] = 30.0,
+    max_rows: Annotated[
+        int,
+        typer.Option(
+            "--max-rows",
+            help="Rows (or triples) per answer; a longer result is cut to this and flagged with the "
+            "header 'Chaingraph-Truncated: max-rows=N'.",
+        ),
+    ] = 100_000,
+    workers: Annotated[
+        int | None, typer.Option(help="Queries evaluated at once, one process each (default: cores, at least 2).")
+    ] = None,
+    allow_update: Annotated[
+        bool, typer.Option("--allow-update", help="Accept SPARQL updates that carry the update token.")
+    ] = False,
+    update_token: Annotated[
+        str | None,
+        typer.Option(
+            "--update-token",
+            envvar="CHAINGRAPH_UPDATE_TOKEN",
+            help="Token an update must send as 'Authorization: Bearer TOKEN' (with --allow-update).",
+        ),
+    ] = None,
+    cache_mb: Annotated[
+        float, typer.Option("--cache-mb", help="Memory for answers of repeated queries (0: no cache).")
+    ] = 64.0,
+    access_log: Annotated[bool, typer.Option("--access-log", help="Log every request.")] = False,
+) -> None:
+    """Serve the store over HTTP: SPARQL 1.1 Protocol at /query, a query page at /."""
+    from chaingraph.resources import default_store_path
+    from chaingraph.serve.app import ServeConfig
+    from chaingraph.serve.app import serve as run_server
+    from chaingraph.serve.pool import default_workers
+    from chaingraph.store import StoreError, open_store
+
+    location = Path(store if store is not None else default_store_path())
+    try:
+        config = ServeConfig(
+            store=location,
+            timeout=timeout,
+            max_rows=max_rows,
+            workers=workers if workers is not None else default_workers(),
+            allow_update=allow_update,
+            update_token=update_token,
+            cache_mb=cache_mb,
+        )
+        exists = open_store(location).exists()
+    except ValueError as error:
+        raise fail(str(error), 2) from None
+    except StoreError as error:
+        raise fail(str(error)) from None
+    if not exists:
+        err.print(f"[yellow]warning:[/yellow] {location} holds no graph yet (run chaingraph build)")
+    if not _is_loopback(host):
+        err.print(f"[yellow]warning:[/yellow] listening on {host}: other machines can query the store")
+    err.print(f"SPARQL endpoint http://{host}:{port}/query, query page http://{host}:{port}/", markup=False)
+    run_server(config, host, port, access_log=access_log)
