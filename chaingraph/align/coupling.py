@@ -23,7 +23,7 @@ programme may reach the talent chain while most skills are taught by no programm
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 
 import networkx as nx
 
@@ -47,23 +47,43 @@ def coupling(graph: nx.DiGraph, *, predicates: set[str] | None = None) -> list[d
         Count only relations with these predicates (default: all).
     """
     size = Counter(chain for _, chain in graph.nodes(data="chain"))
-    linked: dict[tuple[str, str], set] = defaultdict(set)
-    mass: Counter = Counter()
-    for u, v, attrs in graph.edges(data=True):
-        if predicates is not None and attrs.get("predicate") not in predicates:
+    chains: dict = {}  # chain -> small integer
+    code_of = {node: chains.setdefault(attrs["chain"], len(chains)) for node, attrs in graph.nodes(data=True)
+               if "chain" in attrs}  # fmt: skip
+    k = len(chains)
+    # Per node, one bit per chain it has a relation with; per ordered pair of chains, the weight
+    # summed in edge order (so the sums are the same floats as one edge at a time).
+    reached = dict.fromkeys(code_of, 0)
+    mass_by_code = [[0] * k for _ in range(k)]
+    for u, successors in graph.adjacency():
+        if not successors:
             continue
-        a, b = graph.nodes[u]["chain"], graph.nodes[v]["chain"]
-        linked[(a, b)].add(u)
-        linked[(b, a)].add(v)
-        weight = attrs.get("weight", 1.0)
-        mass[(a, b)] += weight
-        if a != b:
-            mass[(b, a)] += weight
+        a = code_of[u]
+        row, seen = mass_by_code[a], 0
+        for v, attrs in successors.items():
+            if predicates is not None and attrs.get("predicate") not in predicates:
+                continue
+            b = code_of[v]
+            seen |= 1 << b
+            reached[v] |= 1 << a
+            weight = attrs.get("weight", 1.0)
+            row[b] += weight
+            if a != b:
+                mass_by_code[b][a] += weight
+        if seen:
+            reached[u] |= seen
+    linked: Counter = Counter()  # (a, b) -> concepts of a with a relation to b
+    for node, mask in reached.items():
+        a = code_of[node]
+        for b in range(k):
+            if mask >> b & 1:
+                linked[(a, b)] += 1
     records = []
     for a in CHAIN_ORDER:
         for b in CHAIN_ORDER:
             n = size.get(a, 0)
-            hits = len(linked.get((a, b), ()))
+            pair = (chains.get(a, -1), chains.get(b, -1))
+            hits = linked.get(pair, 0)
             records.append(
                 {
                     "source": a,
@@ -71,7 +91,8 @@ def coupling(graph: nx.DiGraph, *, predicates: set[str] | None = None) -> list[d
                     "concepts": n,
                     "linked": hits,
                     "share": round(hits / n, 4) if n else 0.0,
-                    "mass": round(mass.get((a, b), 0.0), 4),
+                    # a pair with a linked concept has relations; the others weigh 0.0
+                    "mass": round(mass_by_code[pair[0]][pair[1]], 4) if hits else 0.0,
                 }
             )
     return records
@@ -94,16 +115,19 @@ def unit_coupling(graph: nx.DiGraph, cls: str | None = None) -> list[dict]:
     chain) and ``isolated_from`` (the other chains it has no relation with), sorted by how many
     chains it is isolated from, then by total mass, then by IRI.
     """
+    chain_of = {node: attrs["chain"] for node, attrs in graph.nodes(data=True) if "chain" in attrs}
+    successors, predecessors = graph.succ, graph.pred
     records = []
     for node, attrs in graph.nodes(data=True):
         if cls is not None and attrs.get("cls") != cls:
             continue
-        links: Counter = Counter()
-        mass: Counter = Counter()
-        for other, weight in _neighbours(graph, node):
-            chain = graph.nodes[other]["chain"]
-            links[chain] += 1
-            mass[chain] += weight
+        links: dict = {}
+        mass: dict = {}
+        for neighbours in (successors[node], predecessors[node]):  # a self-loop counts both ways
+            for other, relation in neighbours.items():
+                chain = chain_of[other]
+                links[chain] = links.get(chain, 0) + 1
+                mass[chain] = mass.get(chain, 0) + relation.get("weight", 1.0)
         isolated = [c for c in CHAIN_ORDER if c != attrs["chain"] and not links.get(c)]
         records.append(
             {
@@ -118,13 +142,6 @@ def unit_coupling(graph: nx.DiGraph, cls: str | None = None) -> list[dict]:
         )
     records.sort(key=lambda r: (-len(r["isolated_from"]), sum(r["mass"].values()), r["concept"]))
     return records
-
-
-def _neighbours(graph: nx.DiGraph, node):
-    for _, other, attrs in graph.out_edges(node, data=True):
-        yield other, attrs.get("weight", 1.0)
-    for other, _, attrs in graph.in_edges(node, data=True):
-        yield other, attrs.get("weight", 1.0)
 
 
 def coupling_trend(graphs: dict[str, nx.DiGraph], *, predicates: set[str] | None = None) -> list[dict]:
