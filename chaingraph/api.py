@@ -21,6 +21,7 @@ from chaingraph.stats import store_stats
 from chaingraph.store import EmbeddedStore, open_store
 
 __all__ = [
+    "labels",
     "build",
     "extract",
     "query",
@@ -79,3 +80,21 @@ def concept_graph(store: str | Path | EmbeddedStore | None = None, *, weighting:
     from chaingraph.align.projection import concept_graph as _concept_graph
 
     return _concept_graph(_store(store), weighting=weighting, lang=lang)
+
+
+def labels(iris, lang: str = "en", store: str | Path | EmbeddedStore | None = None) -> dict[str, str]:
+    """The preferred label of each concept IRI in ``lang``, falling back to English, then to any language."""
+    iris = sorted(set(iris))
+    found: dict[str, dict[str, str]] = {}
+    db = _store(store)
+    for start in range(0, len(iris), 1000):
+        values = " ".join(f"<{iri}>" for iri in iris[start : start + 1000])
+        pref = "<http://www.w3.org/2004/02/skos/core#prefLabel>"
+        rows = db.query(f"SELECT ?c ?label WHERE {{ VALUES ?c {{ {values} }} ?c {pref} ?label }}")
+        for row in rows:
+            found.setdefault(row["c"].value, {}).setdefault(row["label"].language or "", row["label"].value)
+    return {
+        iri: by_lang.get(lang) or by_lang.get("en") or next(iter(by_lang.values()))
+        for iri, by_lang in found.items()
+        if by_lang
+    }

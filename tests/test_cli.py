@@ -119,3 +119,16 @@ def test_partial_build_exit_code(tmp_path, mini_env):
     assert result.exit_code == EXIT_PARTIAL
     assert "empty.txt" in result.stderr
     assert "built 1 documents" in result.stdout
+
+
+def test_query_labels_in_chinese_fall_back_to_english(built):
+    # The mini vocabulary gives "use \"quoted\" <tools>" a Chinese label (使用工具); SQL has none.
+    query = (
+        "SELECT ?c WHERE { VALUES ?c { <https://example.org/c/quote> <https://example.org/c/sql> } } ORDER BY ?c"
+    )
+    result = run("query", query, "--store", str(built), "--format", "csv", "--lang", "zh")
+    assert list(csv.reader(io.StringIO(result.stdout))) == [
+        ["c", "c_label"],
+        ["https://example.org/c/quote", "使用工具"],
+        ["https://example.org/c/sql", "SQL"],
+    ]

@@ -178,6 +178,12 @@ def query(
     file: Annotated[Path | None, typer.Option("--file", help="Read the query from a .rq file.")] = None,
     store: StoreOption = None,
     fmt: Annotated[QueryFormat, typer.Option("--format", "-f")] = QueryFormat.table,
+    lang: Annotated[
+        str | None,
+        typer.Option(
+            "--lang", help="Add a label column (en or zh, falling back) beside each concept IRI: table/csv/tsv."
+        ),
+    ] = None,
 ) -> None:
     """Run a SPARQL query (the default graph is the union of all graphs)."""
     import pyoxigraph as ox
@@ -201,6 +207,8 @@ def query(
             out.print("true" if bool(results) else "false")
         elif not isinstance(results, ox.QuerySolutions):  # CONSTRUCT / DESCRIBE triples
             sys.stdout.buffer.write(ox.serialize(results, format=ox.RdfFormat.TURTLE))
+        elif lang and fmt in (QueryFormat.table, QueryFormat.csv, QueryFormat.tsv):
+            _print_labelled(results, lang, store, fmt)
         elif fmt == QueryFormat.table:
             _print_solutions(results)
         else:
@@ -214,6 +222,46 @@ def query(
             sys.stdout.flush()
     except OSError as error:
         raise fail(f"query failed: {error}") from None
+
+
+def _print_labelled(results, lang: str, store, fmt: QueryFormat) -> None:
+    """Solutions with a ``<variable>_label`` column beside each variable that holds concept IRIs."""
+    import csv
+
+    import pyoxigraph as ox
+
+    from chaingraph import api
+
+    names = [v.value for v in results.variables]
+    rows = [[row[n] for n in names] for row in results]
+    iris = {term.value for row in rows for term in row if isinstance(term, ox.NamedNode)}
+    label_of = api.labels(iris, lang, store)
+    labelled = [
+        i for i, _ in enumerate(names) if any(isinstance(r[i], ox.NamedNode) and r[i].value in label_of for r in rows)
+    ]
+    header: list[str] = []
+    for i, name in enumerate(names):
+        header.append(name)
+        if i in labelled:
+            header.append(f"{name}_label")
+    table_rows = []
+    for row in rows:
+        cells: list[str] = []
+        for i, term in enumerate(row):
+            cells.append("" if term is None else term.value)
+            if i in labelled:
+                cells.append(label_of.get(term.value, "") if isinstance(term, ox.NamedNode) else "")
+        table_rows.append(cells)
+    if fmt == QueryFormat.table:
+        table = Table(*header)
+        for cells in table_rows:
+            table.add_row(*cells)
+        out.print(table)
+        return
+    writer = csv.writer(sys.stdout, delimiter="\t" if fmt == QueryFormat.tsv else ",", lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(table_rows)
+    sys.stdout.flush()
 
 
 def _print_solutions(results) -> None:
