@@ -40,9 +40,11 @@ def _store(store: str | Path | EmbeddedStore | None) -> EmbeddedStore:
     return open_store(store if store is not None else default_store_path())
 
 
-def build(corpus_dir: str | Path, store: str | Path | None = None, *, progress: Progress | None = None) -> BuildReport:
+def build(
+    corpus_dir: str | Path, store: str | Path | None = None, *, progress: Progress | None = None, workers: int = 1
+) -> BuildReport:
     """Build the graph of a corpus folder into a store (default ``./chaingraph-store``)."""
-    return _build(corpus_dir, _store(store), progress=progress)
+    return _build(corpus_dir, _store(store), progress=progress, workers=workers)
 
 
 def extract(text: str, *, lang: str = "en", about: str | None = None) -> list[Mention]:

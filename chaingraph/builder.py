@@ -126,14 +126,37 @@ def pipeline_language(document: Document) -> str:
     return primary if primary in PIPELINE_LANGUAGES else "en"
 
 
-def _extract_by_language(documents: list[Document]):
-    """``(document, extraction)`` for each document, each through its language's pipeline."""
+def _extract_by_language(documents: list[Document], workers: int = 1):
+    """``(document, extraction)`` for each document, each through its language's pipeline.
+
+    With ``workers > 1`` the documents are shared out to forked processes that inherit the loaded
+    pipeline; only plain tuples travel back (shipping spaCy ``Doc`` objects between processes
+    costs more than the extraction itself).
+    """
     by_language: dict[str, list[Document]] = {}
     for document in documents:
         by_language.setdefault(pipeline_language(document), []).append(document)
     for lang, group in by_language.items():
         nlp = load_pipeline(lang)
-        yield from zip(group, extract_docs(nlp, ((d.text, d.about) for d in group)), strict=True)
+        items = [(d.text, d.about) for d in group]
+        if workers <= 1 or len(group) < 2 * workers:
+            yield from zip(group, extract_docs(nlp, items), strict=True)
+            continue
+        import multiprocessing
+
+        global _WORKER_NLP
+        _WORKER_NLP = nlp  # inherited by the forked workers
+        context = multiprocessing.get_context("fork")
+        chunk = max(1, min(16, len(items) // (workers * 4)))
+        with context.Pool(workers) as pool:
+            yield from zip(group, pool.imap(_extract_in_worker, items, chunksize=chunk), strict=True)
+
+
+_WORKER_NLP = None
+
+
+def _extract_in_worker(item: tuple[str, str | None]):
+    return next(extract_docs(_WORKER_NLP, [item]))
 
 
 def build(
@@ -141,6 +164,7 @@ def build(
     store: str | Path | EmbeddedStore | SparqlStore,
     *,
     progress: Progress | None = None,
+    workers: int = 1,
 ) -> BuildReport:
     """Build (or bring up to date) the graph of the corpus in ``corpus_dir`` into ``store``.
 
@@ -152,6 +176,8 @@ def build(
         The store directory (or an opened store).
     progress:
         Called after each extracted document as ``progress(done, total, path)``.
+    workers:
+        Extract in this many processes (on platforms that can fork); 1 extracts in this one.
 
     Returns
     -------
@@ -200,7 +226,7 @@ def build(
         return report
 
     extracted_quads: list[ox.Quad] = []
-    for done, (document, extraction) in enumerate(_extract_by_language(to_extract), 1):
+    for done, (document, extraction) in enumerate(_extract_by_language(to_extract, workers), 1):
         try:
             extracted_quads.extend(document_quads(document, extraction, vocab_key=vocab_key))
             report.extracted += 1

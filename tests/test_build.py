@@ -288,3 +288,16 @@ class TestLanguages:
         # share still sends them through the Chinese pipeline, which links English labels as well.
         languages = rows(store, "SELECT ?path ?lang WHERE { ?d cg:sourcePath ?path ; dcterms:language ?lang }")
         assert languages == [("big5.txt", "en"), ("gb.txt", "zh"), ("mixed.md", "en")]
+
+
+def test_parallel_extraction_gives_the_same_graph(tmp_path, mini_env):
+    files = {
+        f"doc{i}.txt": f"Welders number {i} use SQL and Tableau.\n\nA programmable logic controller {i}.\n"
+        for i in range(9)
+    }
+    files["zh.txt"] = "学生使用工具学习SQL。"
+    folder = write_corpus(tmp_path / "corpus", files)
+    serial = api.build(folder, tmp_path / "serial", workers=1)
+    parallel = api.build(folder, tmp_path / "parallel", workers=2)
+    assert (serial.extracted, parallel.extracted) == (10, 10)
+    assert all_quads(tmp_path / "parallel") == all_quads(tmp_path / "serial")

@@ -83,6 +83,7 @@ def fail(message: str, code: int = EXIT_FAILURE) -> typer.Exit:
 def build(
     corpus_dir: Annotated[Path, typer.Argument(help="Folder of documents (optional manifest.csv / .jsonl).")],
     store: StoreOption = None,
+    workers: Annotated[int, typer.Option("--workers", "-w", min=1, help="Extract in this many processes.")] = 1,
 ) -> None:
     """Build or update the graph of a corpus folder in the store."""
     from chaingraph import api
@@ -102,7 +103,7 @@ def build(
             bar.update(task, description="extracting", completed=done, total=total)
 
         try:
-            report = api.build(corpus_dir, store, progress=progress)
+            report = api.build(corpus_dir, store, progress=progress, workers=workers)
         except (OSError, StoreError) as error:
             raise fail(str(error)) from None
     for problem in report.problems:
