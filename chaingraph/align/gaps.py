@@ -18,16 +18,17 @@ SUPPLY = {("Programme", "teaches"), ("Course", "teaches"), ("Programme", "covers
 _DEMANDED = ("Skill", "Technology")
 
 
-def _sides(graph: nx.DiGraph, node) -> tuple[list, list, int]:
+def _sides(graph: nx.DiGraph, node, cls_of: dict) -> tuple[list, list, int]:
+    """Who demands and who supplies ``node`` (unsorted), and the documents behind the demand."""
     demanders, suppliers, documents = [], [], 0
-    for source, _, attrs in graph.in_edges(node, data=True):
-        key = (graph.nodes[source].get("cls"), attrs.get("predicate"))
+    for source, attrs in graph.pred[node].items():
+        key = (cls_of[source], attrs.get("predicate"))
         if key in DEMAND:
             demanders.append(source)
             documents += attrs.get("documents", 0)
         elif key in SUPPLY:
             suppliers.append(source)
-    return sorted(demanders), sorted(suppliers), documents
+    return demanders, suppliers, documents
 
 
 def demand_gaps(graph: nx.DiGraph, *, classes: tuple[str, ...] = _DEMANDED) -> list[dict]:
@@ -38,11 +39,12 @@ def demand_gaps(graph: nx.DiGraph, *, classes: tuple[str, ...] = _DEMANDED) -> l
     Each record: ``concept``, ``label``, ``cls``, ``demanded_by`` (count), ``demanders`` (labels),
     ``documents``, ``hot``, ``in_demand``, ``rank``.
     """
+    cls_of = dict(graph.nodes(data="cls"))
     records = []
     for node, attrs in graph.nodes(data=True):
         if attrs.get("cls") not in classes:
             continue
-        demanders, suppliers, documents = _sides(graph, node)
+        demanders, suppliers, documents = _sides(graph, node, cls_of)
         if demanders and not suppliers:
             records.append(
                 {
@@ -50,7 +52,7 @@ def demand_gaps(graph: nx.DiGraph, *, classes: tuple[str, ...] = _DEMANDED) -> l
                     "label": attrs.get("label", node),
                     "cls": attrs.get("cls"),
                     "demanded_by": len(demanders),
-                    "demanders": [graph.nodes[d].get("label", d) for d in demanders],
+                    "demanders": [graph.nodes[d].get("label", d) for d in sorted(demanders)],
                     "documents": documents,
                     "hot": bool(attrs.get("hot")),
                     "in_demand": bool(attrs.get("in_demand")),
@@ -68,11 +70,12 @@ def supply_gaps(graph: nx.DiGraph, *, classes: tuple[str, ...] = _DEMANDED) -> l
     Ranked by how many programmes supply the concept. Each record: ``concept``, ``label``,
     ``cls``, ``supplied_by`` (count), ``suppliers`` (labels), ``rank``.
     """
+    cls_of = dict(graph.nodes(data="cls"))
     records = []
     for node, attrs in graph.nodes(data=True):
         if attrs.get("cls") not in classes:
             continue
-        demanders, suppliers, _ = _sides(graph, node)
+        demanders, suppliers, _ = _sides(graph, node, cls_of)
         if suppliers and not demanders:
             records.append(
                 {
@@ -80,7 +83,7 @@ def supply_gaps(graph: nx.DiGraph, *, classes: tuple[str, ...] = _DEMANDED) -> l
                     "label": attrs.get("label", node),
                     "cls": attrs.get("cls"),
                     "supplied_by": len(suppliers),
-                    "suppliers": [graph.nodes[s].get("label", s) for s in suppliers],
+                    "suppliers": [graph.nodes[s].get("label", s) for s in sorted(suppliers)],
                 }
             )
     records.sort(key=lambda r: (-r["supplied_by"], r["concept"]))

@@ -280,10 +280,23 @@ def _profiles(
 ) -> list[dict[str, float]]:
     """Each concept's skills and technologies with their strength; parents at ``hierarchy``."""
     nodes = graph.nodes
+    succ = graph._succ  # plain dicts: the views cost a lookup per edge, and hubs have many edges
+    parents_of: dict[str, list[str]] = {}  # each intermediate's broader parents, found once
+
+    def parents(z: str) -> list[str]:
+        found = parents_of.get(z)
+        if found is None:
+            found = parents_of[z] = [
+                p
+                for p, attrs in succ[z].items()
+                if attrs.get("broader") and nodes[p].get("cls") in INTERMEDIATE_CLASSES
+            ]
+        return found
+
     out = []
     for concept in concepts:
         profile: dict[str, float] = {}
-        for z, attrs in graph.succ[concept].items():
+        for z, attrs in succ[concept].items():
             if attrs.get("predicate") not in PROFILE_PREDICATES or nodes[z].get("cls") not in INTERMEDIATE_CLASSES:
                 continue
             strength = 1.0 if weight is None else float(attrs.get(weight, 1.0))
@@ -293,9 +306,8 @@ def _profiles(
             # A parent inherits the strongest of its children, discounted: "welding" vouches for
             # "metal joining" but is not the same thing.
             for z, strength in sorted(profile.items()):
-                for parent, attrs in graph.succ[z].items():
-                    if attrs.get("broader") and nodes[parent].get("cls") in INTERMEDIATE_CLASSES:
-                        profile[parent] = max(profile.get(parent, 0.0), hierarchy * strength)
+                for parent in parents(z):
+                    profile[parent] = max(profile.get(parent, 0.0), hierarchy * strength)
         out.append(profile)
     return out
 
@@ -377,16 +389,28 @@ def _shared(graph, a, b, zweight, row: int, col: int, inter: list[str]) -> list[
 def _direct(graph: nx.DiGraph, sources: list[str], targets: dict[str, int]) -> sp.csr_array:
     """1 where the source's documents name the target, 0.5 where they name a close match of it."""
     rows, cols, vals = [], [], []
+    matches_of: dict[str, list[str]] = {}  # each named concept's close matches, found once
+
+    def matches(named: str) -> list[str]:
+        found = matches_of.get(named)
+        if found is None:
+            found = matches_of[named] = [
+                other
+                for adjacency in (graph._succ[named], graph._pred[named])
+                for other, match in adjacency.items()
+                if match.get("close_match")
+            ]
+        return found
+
     for r, s in enumerate(sources):
         best: dict[int, float] = {}
-        for _, named, attrs in graph.out_edges(s, data=True):
+        for named, attrs in graph._succ[s].items():
             if attrs.get("predicate") not in DIRECT_PREDICATES:
                 continue
             if named in targets:
                 best[targets[named]] = 1.0
-            for u, v, match in (*graph.out_edges(named, data=True), *graph.in_edges(named, data=True)):
-                other = v if u == named else u
-                if match.get("close_match") and other in targets:
+            for other in matches(named):
+                if other in targets:
                     best[targets[other]] = max(best.get(targets[other], 0.0), MATCH_EVIDENCE)
         for c, value in sorted(best.items()):
             rows.append(r)

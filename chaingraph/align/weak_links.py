@@ -45,6 +45,7 @@ class _Edges(NamedTuple):
 
 
 def _edges(graph: nx.DiGraph) -> _Edges:
+    """Number the nodes (graph order) and list the relations and undirected edges as index arrays."""
     nodes = list(graph)
     index = {node: i for i, node in enumerate(nodes)}
     n = len(nodes)
@@ -67,9 +68,13 @@ def _spanning_forest(n: int, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, 
     """A breadth-first spanning forest of the undirected graph on ``n`` nodes with edges ``a``–``b``.
 
     Every connected component is rooted at its first node (in graph order). A virtual super-root
-    ``n`` is the parent of the roots, so one traversal covers the forest. Returns ``parent`` (the
-    super-root is its own parent), ``depth`` (the roots have depth 1) and ``labels`` (component
-    of each node).
+    ``n`` is the parent of the roots, so one traversal covers the forest.
+
+    Returns
+    -------
+    parent, labels, roots
+        ``parent[x]`` (the super-root is its own parent), the component of each node, and the
+        root (first node) of each component.
     """
     adjacency = sp.csr_array((np.ones(len(a), dtype=np.int8), (a, b)), shape=(n, n))
     n_components, labels = connected_components(adjacency, directed=False)
@@ -97,6 +102,7 @@ def _ancestors(parent: np.ndarray, top: int) -> tuple[list[np.ndarray], np.ndarr
 
 
 def _lowest_common_ancestors(x: np.ndarray, y: np.ndarray, up: list[np.ndarray], depth: np.ndarray) -> np.ndarray:
+    """The lowest common ancestor of each pair ``x[i]``, ``y[i]``: lift to equal depth, then together."""
     deeper = depth[x] < depth[y]
     x, y = np.where(deeper, y, x), np.where(deeper, x, y)
     gap = depth[x] - depth[y]
@@ -111,7 +117,11 @@ def _lowest_common_ancestors(x: np.ndarray, y: np.ndarray, up: list[np.ndarray],
 
 
 def _subtree_sums(values: np.ndarray, parent: np.ndarray, depth: np.ndarray) -> np.ndarray:
-    """``values`` (one row per node) summed over every node's subtree, deepest level first."""
+    """``values`` (one row per node) summed over every node's subtree, deepest level first.
+
+    One vectorised step per level: cheap for the shallow forests of concept graphs (a long
+    path-like component would take one step per node).
+    """
     order = np.argsort(depth, kind="stable")
     bounds = np.searchsorted(depth[order], np.arange(int(depth.max()) + 2))
     sums = values.copy()
