@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from test_build import CURRICULUM, STANDARD, all_quads, write_corpus
+from corpus_helpers import CURRICULUM, STANDARD, all_quads, write_corpus
 
 from chaingraph import api
 from chaingraph.store import open_store

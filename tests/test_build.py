@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pyoxigraph as ox
 import pytest
+from corpus_helpers import CURRICULUM, STANDARD, all_quads, rows, welding_corpus, write_corpus
 
 from chaingraph import api
 from chaingraph.rdf.namespaces import CG, document_graph_iri
@@ -14,51 +15,11 @@ from chaingraph.store import open_store
 EX = "https://example.org/c/"
 WELDING_PROGRAMME = "https://w3id.org/chaingraph/id/cip/48.0508"
 WELDER = "https://w3id.org/chaingraph/id/onet/51-4121.06"
-PREFIXES = f"PREFIX cg: <{CG}> PREFIX dcterms: <http://purl.org/dc/terms/> "
-
-CURRICULUM = (
-    "# Welding Technology\n\n"
-    "Students learn SQL and PLC programming.\n\n"
-    "Welders read programmable logic controller output.\n"
-)
-STANDARD = "Welders\n\nWelders use Tableau daily.\n"
-
-
-def write_corpus(folder, files: dict[str, str], manifest: str | None = None):
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, text in files.items():
-        path = folder / name
-        if isinstance(text, bytes):
-            path.write_bytes(text)
-        else:
-            path.write_text(text, encoding="utf-8")
-    if manifest is not None:
-        (folder / "manifest.csv").write_text(manifest, encoding="utf-8")
-    return folder
-
-
-def rows(store, sparql: str) -> list[tuple]:
-    result = api.query(PREFIXES + sparql, store)
-    names = [v.value for v in result.variables]
-    return sorted(tuple(None if r[n] is None else r[n].value for n in names) for r in result)
-
-
-def all_quads(store) -> set[str]:
-    """The store's quads with blank nodes canonically renamed, so equal graphs compare equal."""
-    dataset = ox.Dataset(open_store(store).quads())
-    dataset.canonicalize(ox.CanonicalizationAlgorithm.UNSTABLE)
-    return {str(q) for q in dataset}
 
 
 @pytest.fixture
 def corpus(tmp_path, mini_env):
-    return write_corpus(
-        tmp_path / "corpus",
-        {"welding.md": CURRICULUM, "welder.txt": STANDARD},
-        "path,title,kind,about,date\n"
-        "welding.md,Welding curriculum,curriculum,cip:48.0508,2020\n"
-        "welder.txt,Welder standard,standard,onet:51-4121.06,2025\n",
-    )
+    return welding_corpus(tmp_path / "corpus")
 
 
 class TestGraphContent:

@@ -123,9 +123,7 @@ def test_partial_build_exit_code(tmp_path, mini_env):
 
 def test_query_labels_in_chinese_fall_back_to_english(built):
     # The mini vocabulary gives "use \"quoted\" <tools>" a Chinese label (使用工具); SQL has none.
-    query = (
-        "SELECT ?c WHERE { VALUES ?c { <https://example.org/c/quote> <https://example.org/c/sql> } } ORDER BY ?c"
-    )
+    query = "SELECT ?c WHERE { VALUES ?c { <https://example.org/c/quote> <https://example.org/c/sql> } } ORDER BY ?c"
     result = run("query", query, "--store", str(built), "--format", "csv", "--lang", "zh")
     assert list(csv.reader(io.StringIO(result.stdout))) == [
         ["c", "c_label"],

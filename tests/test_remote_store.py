@@ -10,9 +10,8 @@ import time
 import urllib.request
 from pathlib import Path
 
-import pyoxigraph as ox
 import pytest
-from test_build import CURRICULUM, STANDARD, write_corpus
+from corpus_helpers import all_quads, welding_corpus
 
 from chaingraph import api
 from chaingraph.align.projection import concept_graph
@@ -57,28 +56,16 @@ def server(tmp_path):
         process.wait(timeout=10)
 
 
-def canonical(quads) -> set[str]:
-    dataset = ox.Dataset(quads)
-    dataset.canonicalize(ox.CanonicalizationAlgorithm.UNSTABLE)
-    return {str(q) for q in dataset}
-
-
 @pytest.fixture
 def corpus(tmp_path, mini_env):
-    return write_corpus(
-        tmp_path / "corpus",
-        {"welding.md": CURRICULUM, "welder.txt": STANDARD},
-        "path,title,kind,about,date\n"
-        "welding.md,Welding curriculum,curriculum,cip:48.0508,2020\n"
-        "welder.txt,Welder standard,standard,onet:51-4121.06,2025\n",
-    )
+    return welding_corpus(tmp_path / "corpus")
 
 
 def test_remote_build_equals_embedded_build(server, corpus, tmp_path):
     remote = api.build(corpus, server)
     local = api.build(corpus, tmp_path / "local")
     assert (remote.documents, remote.extracted, remote.partial) == (2, 2, False)
-    assert canonical(open_store(server).quads()) == canonical(open_store(tmp_path / "local").quads())
+    assert all_quads(server) == all_quads(tmp_path / "local")
     assert api.stats(server) == api.stats(tmp_path / "local")
     assert local.documents == 2
 
