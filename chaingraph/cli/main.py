@@ -177,6 +177,8 @@ def extract(
 def query(
     sparql: Annotated[str | None, typer.Argument(help="A SPARQL query.")] = None,
     file: Annotated[Path | None, typer.Option("--file", help="Read the query from a .rq file.")] = None,
+    name: Annotated[str | None, typer.Option("--name", help="Run a saved query, ontologies/queries/NAME.rq.")] = None,
+    param: Annotated[list[str] | None, typer.Option("--param", "-p", help="NAME=VALUE for --name; repeatable.")] = None,
     store: StoreOption = None,
     fmt: Annotated[QueryFormat, typer.Option("--format", "-f")] = QueryFormat.table,
     lang: Annotated[
@@ -190,10 +192,16 @@ def query(
     import pyoxigraph as ox
 
     from chaingraph import api
+    from chaingraph.serve.queries import load_named_query
     from chaingraph.store import QueryError, StoreError
 
-    if (sparql is None) == (file is None):
-        raise fail("give either a SPARQL query or --file Q.rq", 2)
+    if [sparql, file, name].count(None) != 2:
+        raise fail("give one of: a SPARQL query, --file Q.rq, --name NAME", 2)
+    if name is not None:
+        try:
+            sparql = load_named_query(name, param or [])
+        except QueryError as error:  # an unknown name (the message lists the saved ones) or parameter
+            raise fail(str(error), 2) from None
     if file is not None:
         try:
             sparql = file.read_text(encoding="utf-8")

@@ -36,8 +36,8 @@ def serve(
         int,
         typer.Option(
             "--max-rows",
-            help="Rows (or triples) per answer; a longer result is cut to this and flagged with the "
-            "header 'Chaingraph-Truncated: max-rows=N'.",
+            help="Rows (or triples) per answer; a longer result is refused (422: page with LIMIT/OFFSET) "
+            "unless the request says truncate=true: then it is cut, with the header Chaingraph-Truncated.",
         ),
     ] = 100_000,
     workers: Annotated[
@@ -66,7 +66,10 @@ def serve(
     from chaingraph.serve.pool import default_workers
     from chaingraph.store import StoreError, open_store
 
-    location = Path(store if store is not None else default_store_path())
+    given = store if store is not None else default_store_path()
+    if given.startswith(("http://", "https://")):
+        raise fail(f"{given}: chaingraph serve serves a store directory, not a remote endpoint", 2)
+    location = Path(given)
     try:
         config = ServeConfig(
             store=location,

@@ -1,0 +1,208 @@
+"""SPARQL results documents (JSON, XML, CSV, TSV) written from a list of solutions.
+
+pyoxigraph serialises a whole :class:`pyoxigraph.QuerySolutions` iterator and offers no way to
+stop after *n* rows or to rebuild the iterator from rows already read. The endpoint must stop at
+the row limit and know whether there was more, so it reads at most ``max_rows + 1`` rows and
+writes them with the functions here, which follow the W3C formats term by term (including
+RDF 1.2 triple terms and directional language tags, as pyoxigraph does).
+
+This module needs only the standard library and pyoxigraph: it runs inside the query workers.
+
+>>> import pyoxigraph as ox
+>>> rows = list(ox.Store().query('SELECT ?x WHERE { VALUES ?x { "a"@en 1 } }'))
+>>> write_solutions("csv", ["x"], rows)
+b'x\\r\\na\\r\\n1\\r\\n'
+>>> write_solutions("tsv", ["x"], rows)
+b'?x\\n"a"@en\\n1\\n'
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Sequence
+from xml.sax.saxutils import escape, quoteattr
+
+import pyoxigraph as ox
+
+__all__ = ["SOLUTION_FORMATS", "write_solutions", "write_boolean"]
+
+_XSD = "http://www.w3.org/2001/XMLSchema#"
+_XSD_STRING = _XSD + "string"
+_RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
+_RDF_DIR_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#dirLangString"
+_ITS = "http://www.w3.org/2005/11/its"
+
+# TSV may write numbers and booleans bare, as SPARQL does; only forms SPARQL reads back the same.
+_BARE_TSV = {
+    _XSD + "integer": re.compile(r"[+-]?\d+"),
+    _XSD + "decimal": re.compile(r"[+-]?\d*\.\d+"),
+    _XSD + "double": re.compile(r"[+-]?(\d+\.?\d*|\.\d+)[eE][+-]?\d+"),
+    _XSD + "boolean": re.compile(r"true|false"),
+}
+
+Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
+
+
+# ---------------------------------------------------------------------- JSON
+
+
+def _json_term(term: Term) -> dict:
+    if isinstance(term, ox.NamedNode):
+        return {"type": "uri", "value": term.value}
+    if isinstance(term, ox.BlankNode):
+        return {"type": "bnode", "value": term.value}
+    if isinstance(term, ox.Triple):
+        return {
+            "type": "triple",
+            "value": {
+                "subject": _json_term(term.subject),
+                "predicate": _json_term(term.predicate),
+                "object": _json_term(term.object),
+            },
+        }
+    record = {"type": "literal", "value": term.value}
+    if term.language:
+        record["xml:lang"] = term.language
+        if term.direction is not None:
+            record["its:dir"] = str(term.direction)
+    elif term.datatype.value != _XSD_STRING:
+        record["datatype"] = term.datatype.value
+    return record
+
+
+def _json(variables: Sequence[str], rows: Sequence[ox.QuerySolution]) -> bytes:
+    bindings = []
+    for row in rows:
+        binding = {}
+        for name in variables:
+            term = row[name]
+            if term is not None:
+                binding[name] = _json_term(term)
+        bindings.append(binding)
+    document = {"head": {"vars": list(variables)}, "results": {"bindings": bindings}}
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+# ---------------------------------------------------------------------- XML
+
+
+def _xml_term(term: Term) -> str:
+    if isinstance(term, ox.NamedNode):
+        return f"<uri>{escape(term.value)}</uri>"
+    if isinstance(term, ox.BlankNode):
+        return f"<bnode>{escape(term.value)}</bnode>"
+    if isinstance(term, ox.Triple):
+        return (
+            f"<triple><subject>{_xml_term(term.subject)}</subject>"
+            f"<predicate>{_xml_term(term.predicate)}</predicate>"
+            f"<object>{_xml_term(term.object)}</object></triple>"
+        )
+    if term.language:
+        attributes = f" xml:lang={quoteattr(term.language)}"
+        if term.direction is not None:
+            attributes += f' its:dir="{term.direction}" xmlns:its="{_ITS}" its:version="2.0"'
+    elif term.datatype.value != _XSD_STRING:
+        attributes = f" datatype={quoteattr(term.datatype.value)}"
+    else:
+        attributes = ""
+    return f"<literal{attributes}>{escape(term.value)}</literal>"
+
+
+def _xml(variables: Sequence[str], rows: Sequence[ox.QuerySolution]) -> bytes:
+    parts = ['<?xml version="1.0"?><sparql xmlns="http://www.w3.org/2005/sparql-results#"><head>']
+    parts.extend(f"<variable name={quoteattr(name)}/>" for name in variables)
+    parts.append("</head><results>")
+    for row in rows:
+        parts.append("<result>")
+        for name in variables:
+            term = row[name]
+            if term is not None:
+                parts.append(f"<binding name={quoteattr(name)}>{_xml_term(term)}</binding>")
+        parts.append("</result>")
+    parts.append("</results></sparql>")
+    return "".join(parts).encode("utf-8")
+
+
+# ---------------------------------------------------------------------- CSV and TSV
+
+
+def _csv_value(term: Term | None) -> str:
+    if term is None:
+        return ""
+    if isinstance(term, ox.BlankNode):
+        text = "_:" + term.value
+    elif isinstance(term, ox.Triple):
+        text = " ".join(_csv_value(part) for part in (term.subject, term.predicate, term.object))
+    else:
+        text = term.value
+    # RFC 4180: quote a field holding a separator, a quote or a line break; double inner quotes.
+    if any(c in text for c in ',"\r\n'):
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+def _csv(variables: Sequence[str], rows: Sequence[ox.QuerySolution]) -> bytes:
+    lines = [",".join(variables)]
+    lines.extend(",".join(_csv_value(row[name]) for name in variables) for row in rows)
+    return ("\r\n".join(lines) + "\r\n").encode("utf-8")
+
+
+def _tsv_value(term: Term | None) -> str:
+    if term is None:
+        return ""
+    if isinstance(term, ox.Triple):
+        parts = (term.subject, term.predicate, term.object)
+        return "<<( " + " ".join(_tsv_value(part) for part in parts) + " )>>"
+    if isinstance(term, ox.Literal) and not term.language:
+        bare = _BARE_TSV.get(term.datatype.value)
+        if bare is not None and bare.fullmatch(term.value):
+            return term.value
+    return str(term)  # N-Triples syntax, which escapes tabs and line breaks inside literals
+
+
+def _tsv(variables: Sequence[str], rows: Sequence[ox.QuerySolution]) -> bytes:
+    lines = ["\t".join("?" + name for name in variables)]
+    lines.extend("\t".join(_tsv_value(row[name]) for name in variables) for row in rows)
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+#: Result format name -> writer of a solutions document.
+SOLUTION_FORMATS: dict[str, Callable[[Sequence[str], Sequence[ox.QuerySolution]], bytes]] = {
+    "json": _json,
+    "xml": _xml,
+    "csv": _csv,
+    "tsv": _tsv,
+}
+
+_BOOLEAN_FORMATS = {
+    "json": ox.QueryResultsFormat.JSON,
+    "xml": ox.QueryResultsFormat.XML,
+    "csv": ox.QueryResultsFormat.CSV,
+    "tsv": ox.QueryResultsFormat.TSV,
+}
+
+
+def write_solutions(fmt: str, variables: Sequence[str], rows: Sequence[ox.QuerySolution]) -> bytes:
+    """A SPARQL results document holding ``rows``.
+
+    Parameters
+    ----------
+    fmt:
+        ``json``, ``xml``, ``csv`` or ``tsv``.
+    variables:
+        The projected variable names, in order (without ``?``).
+    rows:
+        The solutions to write.
+
+    Returns
+    -------
+    bytes
+        The document, UTF-8.
+    """
+    return SOLUTION_FORMATS[fmt](variables, rows)
+
+
+def write_boolean(fmt: str, answer: ox.QueryBoolean) -> bytes:
+    """The results document of an ``ASK`` query in format ``fmt`` (pyoxigraph writes these)."""
+    return answer.serialize(format=_BOOLEAN_FORMATS[fmt])
