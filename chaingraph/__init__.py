@@ -7,27 +7,8 @@ The public API lives in :mod:`chaingraph.api` and is re-exported here::
     chaingraph.query("SELECT ...")
 """
 
-from chaingraph.api import (
-    build,
-    concept_graph,
-    export,
-    extract,
-    open_store,
-    query,
-    resolve_concept,
-    stats,
-    validate,
-)
+from chaingraph import api as _api
+from chaingraph.api import *  # noqa: F403  (the public API, re-exported as it is)
 
-__all__ = [
-    "build",
-    "extract",
-    "query",
-    "stats",
-    "export",
-    "validate",
-    "concept_graph",
-    "open_store",
-    "resolve_concept",
-]
+__all__ = list(_api.__all__)
 __version__ = "0.1.0"
