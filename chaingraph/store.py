@@ -16,7 +16,7 @@ import gc
 import os
 import re
 import shutil
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -188,8 +188,3 @@ def open_store(location: str | os.PathLike[str]):
     ):
         raise StoreError(f"{path} is not a chaingraph store (no {_CURRENT} file); refusing to write into it")
     return EmbeddedStore(path)
-
-
-def load_quads(db: ox.Store, quads: Iterable[ox.Quad]) -> None:
-    """Add quads in bulk (much faster than adding one at a time)."""
-    db.bulk_extend(quads)

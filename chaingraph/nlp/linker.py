@@ -40,7 +40,6 @@ from chaingraph.nlp.gazetteer import (
 )
 from chaingraph.nlp.normalize import NORM_VERSION, install_norm
 from chaingraph.rdf.namespaces import CLASSES, SCHEMES
-from chaingraph.resources import ontologies_dir
 
 __all__ = ["Mention", "ConceptLinker", "make_concept_linker", "LINKER_VERSION"]
 
@@ -293,8 +292,3 @@ def make_concept_linker(
         scheme_priority=scheme_priority,
         min_score=min_score,
     )
-
-
-def default_vocab_path() -> Path:
-    """Where the linker reads vocabularies when none is configured."""
-    return ontologies_dir() / "vocab"
