@@ -1,23 +1,39 @@
 """Load test: ``chaingraph serve`` against a bare ``oxigraph serve-read-only`` on the same data.
 
-Sends one simple anchored SELECT (the English label of one programme) from 50 concurrent
-keep-alive HTTP/1.1 clients to three servers over the loopback interface, in one run:
+Sends GET requests of one query shape from 50 concurrent keep-alive HTTP/1.1 clients to three
+servers over the loopback interface, in one run:
 
 * ``chaingraph serve`` as it ships (answers of repeated queries cached per store generation),
 * ``chaingraph serve --cache-mb 0`` (every request evaluated by a query worker),
 * ``oxigraph serve-read-only --union-default-graph --cors`` on an Oxigraph backup of the same
   store generation (the PyPI package ``oxigraph``; ``--timeout-s`` only if asked for, see below).
 
-The requests go in rounds, the servers taking turns, so that the load of a shared machine
-falls on all three alike. Every answer is checked against the first one; a different body, an
-HTTP error or a broken connection counts as an error. Prints requests/s, p50/p95 latency,
-errors and the server's CPU time per request for each, and the chaingraph / oxigraph ratio.
+The query shapes (``--query``, several to run them one after the other on the same servers):
 
-    python bench/serve_load.py [--store DIR] [--requests 10000] [--concurrency 50] [--rounds 5]
+``two-hop`` (the default, the shape of issue #4)
+    From a programme to the skills it teaches (``cg:teaches``), then to the occupations that
+    require them (``cg:requires``), with English labels, ordered: 25-45 rows on the demo store.
+``label``
+    The programme's labels: one triple pattern, so mostly the cost of HTTP and of handing the
+    query to a worker.
+
+Each request asks about the next of ``--anchors`` programmes in turn (CIP 15.0406 first, then
+those with the longest two-hop answers), so the uncached servers evaluate a different query
+each time and the cached one holds several answers, as it would for real clients.
+
+The requests go in rounds, the servers taking turns, so that the load of a shared machine
+falls on all three alike. Every answer is checked against the first one for its anchor; a
+different body, an HTTP error or a broken connection counts as an error. Prints requests/s,
+p50/p95 latency, errors and the server's CPU time per request (its processes and their
+children) for each, and the chaingraph / oxigraph ratio.
+
+    python bench/serve_load.py [--store DIR] [--query two-hop label] [--requests 10000]
+                               [--concurrency 50] [--rounds 5] [--anchors 8] [--workers N]
 
 Without ``--store`` (or if the store is empty) the bundled corpus is built into a temporary
-store first. Bounded: each server gets ``--requests`` requests and the whole run stops after
-``--time-limit`` seconds. Needs ``pip install oxigraph==0.5.13`` for the bare server.
+store first. Bounded: each server gets ``--requests`` requests per query shape and the whole
+run stops after ``--time-limit`` seconds. Needs ``pip install oxigraph==0.5.13`` for the bare
+server.
 
 ``oxigraph serve-read-only --timeout-s N`` starts one timer thread per query that lives for the
 whole N seconds, so under this load it runs out of threads and answers 500 (measured: 3,000
@@ -46,8 +62,26 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-ANCHOR = "https://w3id.org/chaingraph/id/cip/15.0406"
-QUERY = "PREFIX skos: <http://www.w3.org/2004/02/skos/core#> SELECT ?label WHERE {{ <{anchor}> skos:prefLabel ?label }}"
+ANCHOR = "https://w3id.org/chaingraph/id/cip/15.0406"  # the issue's example programme, asked first
+PREFIXES = "PREFIX cg: <https://w3id.org/chaingraph/ontology#> PREFIX skos: <http://www.w3.org/2004/02/skos/core#> "
+#: The query shapes, each with an ``{anchor}`` programme.
+QUERIES = {
+    # The issue's shape: from one programme to the skills it teaches, then to the occupations
+    # that require them, with English labels (25-45 rows on the demo store).
+    "two-hop": PREFIXES
+    + "SELECT ?skill ?skillLabel ?occupation ?occupationLabel WHERE {{ "
+    + "<{anchor}> cg:teaches ?skill . ?skill skos:prefLabel ?skillLabel . "
+    + 'FILTER(LANGMATCHES(LANG(?skillLabel), "en")) '
+    + "?occupation cg:requires ?skill . ?occupation skos:prefLabel ?occupationLabel . "
+    + 'FILTER(LANGMATCHES(LANG(?occupationLabel), "en")) }} ORDER BY ?skill ?occupation',
+    # A single-pattern lookup: the programme's labels (mostly HTTP and hand-over cost).
+    "label": PREFIXES + "SELECT ?label WHERE {{ <{anchor}> skos:prefLabel ?label }} ORDER BY ?label",
+}
+# Programmes whose two-hop answer is not empty, most rows first.
+ANCHORS_QUERY = PREFIXES + (
+    "SELECT ?programme (COUNT(*) AS ?rows) WHERE { ?programme a cg:Programme ; cg:teaches ?skill . "
+    "?occupation cg:requires ?skill } GROUP BY ?programme ORDER BY DESC(?rows) ?programme"
+)
 
 
 @dataclass
@@ -58,7 +92,7 @@ class Target:
     command: list[str]
     port: int
     process: subprocess.Popen | None = None
-    expected: bytes = b""
+    expected: dict[int, bytes] = field(default_factory=dict)  # anchor number -> first answer
     latencies: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     cache_hits: int = 0
@@ -73,12 +107,17 @@ class Target:
 # ---------------------------------------------------------------------- load generator
 
 
-async def client(target: Target, request: bytes, budget: list[int], deadline: float) -> None:
-    """One keep-alive connection sending requests until the shared budget or the time is spent."""
+async def client(target: Target, requests: list[bytes], budget: list[int], deadline: float) -> None:
+    """One keep-alive connection sending requests until the shared budget or the time is spent.
+
+    Each request asks about the next anchor in turn (``budget`` counts down across clients).
+    """
     reader: asyncio.StreamReader | None = None
     writer: asyncio.StreamWriter | None = None
     while budget[0] > 0 and time.perf_counter() < deadline:
         budget[0] -= 1
+        anchor = budget[0] % len(requests)
+        request = requests[anchor]
         started = time.perf_counter()
         try:
             if writer is None:
@@ -103,11 +142,10 @@ async def client(target: Target, request: bytes, budget: list[int], deadline: fl
             elapsed = time.perf_counter() - started
             if status != 200:
                 target.errors.append(f"HTTP {status}")
-            elif target.expected and body != target.expected:
+            elif target.expected.setdefault(anchor, body) != body:
                 target.errors.append("unexpected body")
             else:
                 target.latencies.append(elapsed)
-                target.expected = target.expected or body
                 target.cache_hits += headers.get("chaingraph-cache") == "hit"
             if headers.get("connection", "").lower() == "close":
                 writer.close()
@@ -121,16 +159,19 @@ async def client(target: Target, request: bytes, budget: list[int], deadline: fl
         writer.close()
 
 
-async def load(target: Target, query: str, requests: int, concurrency: int, deadline: float) -> None:
-    """``requests`` GETs of ``query`` from ``concurrency`` clients; adds to the target's tallies."""
-    path = urllib.parse.urlsplit(target.url).path + "?" + urllib.parse.urlencode({"query": query})
-    request = (
-        f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{target.port}\r\nAccept: application/sparql-results+json\r\n\r\n"
-    ).encode()
+async def load(target: Target, queries: list[str], requests: int, concurrency: int, deadline: float) -> None:
+    """``requests`` GETs, taking ``queries`` in turn, from ``concurrency`` clients; adds to the tallies."""
+    encoded = []
+    for query in queries:
+        path = urllib.parse.urlsplit(target.url).path + "?" + urllib.parse.urlencode({"query": query})
+        encoded.append(
+            f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{target.port}\r\n"
+            "Accept: application/sparql-results+json\r\n\r\n".encode()
+        )
     budget = [requests]
     cpu_before = server_ticks(target)
     started = time.perf_counter()
-    await asyncio.gather(*(client(target, request, budget, deadline) for _ in range(concurrency)))
+    await asyncio.gather(*(client(target, encoded, budget, deadline) for _ in range(concurrency)))
     target.seconds += time.perf_counter() - started
     target.cpu_ticks += server_ticks(target) - cpu_before
 
@@ -200,17 +241,18 @@ def prepare_store(store: Path | None, work: Path) -> Path:
     return built
 
 
-def anchor_of(store: Path) -> str:
-    """The programme the query asks about: CIP 15.0406 if the store has it, else any programme."""
+def anchors_of(store: Path, count: int) -> list[str]:
+    """The programmes the queries ask about, in turn: CIP 15.0406 first if it has a two-hop
+    answer, then those with the longest ones."""
     from chaingraph.store import open_store
 
-    db = open_store(store)
-    if bool(db.query(f"ASK {{ <{ANCHOR}> ?p ?o }}")):
-        return ANCHOR
-    rows = list(db.query("SELECT ?c WHERE { ?c a <https://w3id.org/chaingraph/ontology#Programme> } LIMIT 1"))
-    if not rows:
-        raise SystemExit(f"{store} holds no programme to ask about")
-    return rows[0]["c"].value
+    found = [row["programme"].value for row in open_store(store).query(ANCHORS_QUERY)]
+    if not found:
+        raise SystemExit(f"{store} holds no programme that teaches a skill some occupation requires")
+    if ANCHOR in found:
+        found.remove(ANCHOR)
+        found.insert(0, ANCHOR)
+    return found[:count]
 
 
 def answer(target: Target, query: str) -> str:
@@ -230,16 +272,16 @@ def oxigraph_binary() -> str:
 # ---------------------------------------------------------------------- report
 
 
-def report(targets: list[Target], args: argparse.Namespace, query: str, loads: tuple[float, float]) -> None:
+def report(
+    targets: list[Target], args: argparse.Namespace, name: str, anchors: list[str], loads: tuple[float, float]
+) -> None:
     print(
-        f"chaingraph serve load test: {args.requests:,} requests per server, {args.concurrency} concurrent "
+        f"query {name!r}: {args.requests:,} requests per server, {args.concurrency} concurrent "
         f"keep-alive clients, in {args.rounds} rounds taking turns"
     )
-    print(f"query: {query}")
-    print(
-        f"machine: {platform.platform()}, {platform.machine()}, {os.cpu_count()} cores, Python "
-        f"{platform.python_version()}; load average {loads[0]:.1f} before, {loads[1]:.1f} after"
-    )
+    print(QUERIES[name].format(anchor=anchors[0]))
+    print(f"anchors, one per request in turn: {', '.join(a.rsplit('/', 1)[-1] for a in anchors)}")
+    print(f"load average {loads[0]:.1f} before, {loads[1]:.1f} after")
     print()
     tick = os.sysconf("SC_CLK_TCK")
     header = f"{'server':<34}{'requests':>9}{'errors':>8}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}"
@@ -269,20 +311,43 @@ def report(targets: list[Target], args: argparse.Namespace, query: str, loads: t
         ratio = rate / bare_rate if bare_rate else 0.0
         verdict = "met" if ratio >= 0.8 and not t.errors else "not met"
         print(f"{t.name} / {bare.name}: {100 * ratio:.0f} % of the requests/s (target ≥ 80 %, 0 errors: {verdict})")
+    print()
 
 
 # ---------------------------------------------------------------------- main
 
 
+def measure(targets: list[Target], args: argparse.Namespace, queries: list[str], deadline: float) -> None:
+    """Warm every server up, then load them in rounds taking turns; the tallies start afresh."""
+    for target in targets:
+        target.expected = {}  # the warm-up's answers are the ones every later answer must match
+        asyncio.run(load(target, queries, args.warmup, args.concurrency, deadline))
+        target.latencies, target.errors, target.cache_hits, target.seconds, target.cpu_ticks = [], [], 0, 0, 0
+    per_round = [args.requests // args.rounds + (i < args.requests % args.rounds) for i in range(args.rounds)]
+    for number, count in enumerate(per_round):
+        order = targets[number % 3 :] + targets[: number % 3]  # take turns going first
+        for target in order:
+            asyncio.run(load(target, queries, count, args.concurrency, deadline))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--store", type=Path, default=None, help="store directory (default: build the demo corpus)")
+    parser.add_argument(
+        "--query",
+        nargs="+",
+        choices=sorted(QUERIES),
+        default=["two-hop"],
+        help="query shapes to measure, one after the other on the same servers (default: two-hop)",
+    )
+    parser.add_argument("--anchors", type=int, default=8, help="programmes asked about in turn")
     parser.add_argument("--requests", type=int, default=10_000, help="requests per server")
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=5, help="turns each server gets (requests split evenly)")
     parser.add_argument("--warmup", type=int, default=500, help="requests per server before measuring")
-    parser.add_argument("--time-limit", type=float, default=300.0, help="seconds for the whole measurement")
+    parser.add_argument("--time-limit", type=float, default=900.0, help="seconds for the whole measurement")
     parser.add_argument("--oxigraph-timeout", type=int, default=None, help="pass --timeout-s N to oxigraph")
+    parser.add_argument("--workers", type=int, default=None, help="pass --workers N to chaingraph serve")
     args = parser.parse_args()
 
     with contextlib.suppress(ImportError):
@@ -293,7 +358,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="serve-load-") as scratch:
         work = Path(scratch)
         store = prepare_store(args.store, work)
-        query = QUERY.format(anchor=anchor_of(store))
+        anchors = anchors_of(store, args.anchors)
 
         import pyoxigraph as ox
 
@@ -304,6 +369,8 @@ def main() -> None:
         ox.Store.read_only(str(generation)).backup(str(work / "oxigraph"))
 
         serve = [sys.executable, "-c", "from chaingraph.cli.serve import app; app()", "serve", "--store", str(store)]
+        if args.workers:
+            serve += ["--workers", str(args.workers)]
         ports = [free_port() for _ in range(3)]
         bare = [oxigraph_binary(), "serve-read-only", "--location", str(work / "oxigraph")]
         bare += ["--bind", f"127.0.0.1:{ports[2]}", "--cors", "--union-default-graph"]
@@ -317,20 +384,20 @@ def main() -> None:
         try:
             for target in targets:
                 start(target, work)
-            expected = {answer(target, query) for target in targets}
-            if len(expected) != 1:
-                raise SystemExit(f"the servers disagree on the answer: {expected}")
-            loads_before = os.getloadavg()[0]
+            print(
+                f"machine: {platform.platform()}, {platform.machine()}, {os.cpu_count()} cores, Python "
+                f"{platform.python_version()}; store {store}\n"
+            )
             deadline = time.perf_counter() + args.time_limit
-            for target in targets:  # warm up, then forget the warm-up
-                asyncio.run(load(target, query, args.warmup, args.concurrency, deadline))
-                target.latencies, target.errors, target.cache_hits, target.seconds, target.cpu_ticks = [], [], 0, 0, 0
-            per_round = [args.requests // args.rounds + (i < args.requests % args.rounds) for i in range(args.rounds)]
-            for number, count in enumerate(per_round):
-                order = targets[number % 3 :] + targets[: number % 3]  # take turns going first
-                for target in order:
-                    asyncio.run(load(target, query, count, args.concurrency, deadline))
-            report(targets, args, query, (loads_before, os.getloadavg()[0]))
+            for name in args.query:
+                queries = [QUERIES[name].format(anchor=anchor) for anchor in anchors]
+                for query in queries:
+                    expected = {answer(target, query) for target in targets}
+                    if len(expected) != 1:
+                        raise SystemExit(f"the servers disagree on the answer to {query}: {expected}")
+                loads_before = os.getloadavg()[0]
+                measure(targets, args, queries, deadline)
+                report(targets, args, name, anchors, (loads_before, os.getloadavg()[0]))
         finally:
             for target in targets:
                 stop(target)

@@ -4,6 +4,7 @@ limits, the update guard, the query page, saved queries, and a clean stop."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
@@ -26,9 +27,12 @@ import pytest
 from typer.testing import CliRunner
 
 from chaingraph import api
+from chaingraph.serve import worker
 from chaingraph.serve.formats import Choice, negotiate
+from chaingraph.serve.pool import QueryTimeout, WorkerPool
+from chaingraph.serve.protocol import parse_form
 from chaingraph.serve.queries import NamedQueryError, bind_parameters, load_named_query, named_queries
-from chaingraph.serve.results import write_solutions
+from chaingraph.serve.results import OXIGRAPH_FORMATS, holds_more_than, write_solutions
 
 CG = "https://w3id.org/chaingraph/ontology#"
 SKOS = "http://www.w3.org/2004/02/skos/core#"
@@ -327,6 +331,16 @@ class TestProtocol:
         assert status == 400
         assert headers["content-type"].startswith("text/plain")
         assert b"malformed SPARQL query" in body and b"error at 1:" in body
+        status, _, body = get(server, "")  # an empty query is malformed too, not a broken worker
+        assert status == 400 and b"malformed SPARQL query" in body
+
+    def test_every_answer_can_be_read_cross_origin(self, server):
+        # Answers come straight from the protocol application, errors included.
+        for status, headers, _ in (get(server, "ASK {}"), get(server, "SELECT ?x WHERE { ?x ?y }")):
+            assert headers["access-control-allow-origin"] == "*", status
+            assert "chaingraph-cache" in headers["access-control-expose-headers"].lower()
+        assert http(server.url + "/update")[0] == 405  # updates are POSTed
+        assert http(server.url + "/query", method="PUT", data=b"")[0] == 405
 
     def test_cors(self, server):
         status, headers, _ = http(
@@ -366,6 +380,16 @@ class TestLimits:
         client.setReturnFormat(JSON)
         with pytest.raises((SPARQLWrapperException, urllib.error.HTTPError)):
             client.query()
+
+    @pytest.mark.parametrize(
+        "accept",
+        ["application/sparql-results+json", "application/sparql-results+xml", "text/csv", "text/tab-separated-values"],
+    )
+    def test_row_limit_in_every_format(self, server, accept):
+        rows = "SELECT ?s WHERE { ?s ?p ?o } LIMIT "
+        assert get(server, rows + str(MAX_ROWS), accept=accept)[0] == 200
+        status, _, body = get(server, rows + str(MAX_ROWS + 1), accept=accept)
+        assert status == 422 and f"more than {MAX_ROWS}" in body.decode()
 
     def test_truncate_true_cuts_at_the_row_limit_and_flags_it(self, server):
         status, headers, body = get(server, "SELECT * WHERE { ?s ?p ?o }", truncate="true")
@@ -644,6 +668,117 @@ class TestResultsWriters:
             assert {r[:2] for r in ours} == {r[:2] for r in theirs}, name
             assert all(r[2].startswith("_:") for r in ours) or name == "csv"
         ET.fromstring(write_solutions("xml", ["a"], list(store.query("SELECT ?a { BIND('<&>' AS ?a) }"))))
+
+
+class TestSolutionCount:
+    SPARQL = """SELECT ?a ?b WHERE {{ VALUES (?a ?b) {{
+        (UNDEF UNDEF) ("line\\nbreak, \\"quoted\\" <result>" UNDEF) ('{{"a":1}},{{"b":2}}' <urn:x>) (1 2)
+        (<<( <urn:s> <urn:p> "o" )>> "rtl"@ar--rtl) }} }} LIMIT {}"""
+
+    @pytest.mark.parametrize("fmt", sorted(OXIGRAPH_FORMATS))
+    @pytest.mark.parametrize("rows", [0, 1, 2, 5])
+    def test_counts_what_pyoxigraph_wrote(self, fmt, rows):
+        document = ox.Store().query(self.SPARQL.format(rows)).serialize(format=OXIGRAPH_FORMATS[fmt])
+        for limit in range(0, 7):
+            assert holds_more_than(fmt, document, limit) == (rows > limit), (fmt, rows, limit)
+
+    def test_a_long_answer_is_read_row_by_row_as_before(self, monkeypatch):
+        store = ox.Store()
+        store.add(ox.Quad(ox.NamedNode(EX + "a"), ox.NamedNode(EX + "p"), ox.Literal("x"), ox.DefaultGraph()))
+        request = {"sparql": "SELECT * WHERE { ?s ?p ?o }", "solutions": "json", "graph": None, "max_rows": 5}
+        written = worker.evaluate(store, request)
+        monkeypatch.setattr(worker, "SERIALIZED_LIMIT", 10)  # pyoxigraph's document is too long to keep
+        read = worker.evaluate(store, request)
+        assert read[0] == written[0] == {"status": 200, "format": "json", "truncated": False}
+        assert json.loads(read[1]) == json.loads(written[1])
+        assert worker.evaluate(store, {**request, "max_rows": 0})[0]["status"] == 422
+
+
+class TestFrames:
+    def test_repeated_metadata_is_encoded_as_json_would(self):
+        for meta in (
+            {"status": 200, "format": "json", "truncated": False},
+            {"op": "query", "generation": None, "solutions": "csv", "graph": None, "max_rows": 5, "truncate": True},
+            {"op": "query", "default_graph": ["urn:g"], "named_graphs": []},  # lists: not kept, still right
+        ):
+            for _ in range(2):
+                assert json.loads(worker.encode_meta(meta)) == meta
+                meta_out, body = worker.read_frame(io.BytesIO(worker.encode_frame(meta, b"SELECT")))
+                assert (meta_out, body) == (meta, b"SELECT")
+
+    def test_a_decoded_frame_is_the_readers_own(self):
+        frame = worker.encode_frame({"op": "query"}, b"ASK {}")
+        first, _ = worker.read_frame(io.BytesIO(frame))
+        first["sparql"] = "changed"
+        assert worker.read_frame(io.BytesIO(frame))[0] == {"op": "query"}
+
+
+def _cpu_ticks(pid: int) -> int:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+class TestPool:
+    def test_requests_one_at_a_time_go_to_the_worker_that_answered_last(self, store):
+        """The worker just used has its memory in the CPU's caches; taking turns cost more CPU."""
+
+        generation = str(api.open_store(store)._current_generation())
+
+        async def scenario() -> dict[int, int]:
+            pool = WorkerPool(2)
+            await pool.start()
+            try:
+                before = {pid: _cpu_ticks(pid) for pid in pool.pids}
+                heavy = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f }"
+                request = {"op": "query", "generation": generation, "solutions": "json", "graph": None, "max_rows": 5}
+                for _ in range(30):
+                    reply = await pool.run(request, time.monotonic() + 30, heavy.encode())
+                    assert reply.meta["status"] == 200
+                return {pid: _cpu_ticks(pid) - before[pid] for pid in pool.pids}
+            finally:
+                await pool.close()
+
+        used = asyncio.run(scenario())
+        assert sorted(used.values())[0] <= 1  # one worker did all of it, the other slept
+
+    def test_requests_wait_their_turn_and_give_up_at_their_deadline(self, store):
+        generation = str(api.open_store(store)._current_generation())
+
+        async def scenario() -> list:
+            pool = WorkerPool(1)
+            await pool.start()
+            try:
+                request = {"op": "query", "generation": generation, "solutions": "json", "graph": None, "max_rows": 5}
+                quick = [pool.run(request, time.monotonic() + 30, b"ASK {}") for _ in range(5)]
+                late = pool.run(request, time.monotonic() + 0.5, RUNAWAY.encode())
+                behind = pool.run(request, time.monotonic() + 0.2, b"ASK {}")  # waits behind the runaway one
+                return await asyncio.gather(*quick, late, behind, return_exceptions=True)
+            finally:
+                await pool.close()
+
+        *quick, late, behind = asyncio.run(scenario())
+        assert all(reply.meta["status"] == 200 for reply in quick)
+        assert isinstance(late, QueryTimeout) and "ran past" in str(late)
+        assert isinstance(behind, QueryTimeout) and "stayed busy" in str(behind)
+
+
+class TestParseForm:
+    def test_reads_what_parse_qsl_reads(self):
+        import random
+
+        pieces = ["%", "+", "=", "&", "a", "F", "9", "e4", "\r\n", " ", "é", "%3D", "%0A", "%20", "%e4%b8%ad",
+                  "%ff", "%C3", "%A9", ";", "=3D", "\xff", "%%", "%4"]  # fmt: skip
+        generator = random.Random(7)
+        for _ in range(20_000):
+            data = "".join(generator.choice(pieces) for _ in range(generator.randint(0, 12))).encode("utf-8")
+            expected = urllib.parse.parse_qsl(data.decode("utf-8", errors="replace"), keep_blank_values=True)
+            assert parse_form(data) == expected, data
+
+    def test_a_real_query(self):
+        sparql = SELECT_TEACHES + ' FILTER(?label != "a=b & c+d 100%")'
+        encoded = urllib.parse.urlencode({"query": sparql, "format": "json", "truncate": ""}).encode()
+        assert parse_form(encoded) == [("query", sparql), ("format", "json"), ("truncate", "")]
 
 
 class TestNegotiation:

@@ -1,4 +1,4 @@
-"""The SPARQL endpoint as a Starlette application: protocol, negotiation, limits, update guard.
+"""The SPARQL endpoint as an ASGI application: routes, limits, the query page; started by :func:`serve`.
 
 Routes
 ------
@@ -30,35 +30,24 @@ asks with the parameter ``truncate=true`` and gets them, 200, flagged with the h
 
 from __future__ import annotations
 
-import asyncio
-import hmac
-import time
-from collections.abc import Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any, TypeVar
-from urllib.parse import parse_qsl
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from chaingraph.serve.cache import CACHE_HEADER, AnswerCache, AnswerCacheMiddleware, Generation, is_volatile
-from chaingraph.serve.formats import MEDIA_TYPES, Choice, UnknownFormat, negotiate
-from chaingraph.serve.pool import PoolError, QueryTimeout, WorkerPool, default_workers
+from chaingraph.serve.cache import CACHE_HEADER, AnswerCache, Generation
+from chaingraph.serve.pool import WorkerPool, default_workers
+from chaingraph.serve.protocol import PROTOCOL_PATHS, TRUNCATED_HEADER, Receive, Scope, Send, SparqlProtocol
 from chaingraph.store import open_store
 
 __all__ = ["ServeConfig", "create_app", "serve", "TRUNCATED_HEADER"]
-
-TRUNCATED_HEADER = "Chaingraph-Truncated"
-_MAX_BODY = 16 * 2**20
-_WATCH_AFTER = 0.2  # seconds a query runs before the server starts watching for its client leaving
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -103,19 +92,10 @@ class ServeConfig:
 
 
 class _Endpoint:
-    """The handlers, sharing one worker pool, generation tracker and answer cache."""
+    """The query page and the catalogue of saved queries (the protocol paths are elsewhere)."""
 
-    def __init__(self, config: ServeConfig) -> None:
-        self.config = config
-        self.store = open_store(config.store)
-        self.generation = Generation(self.store)
-        self.pool = WorkerPool(config.workers)
-        self.cache = AnswerCache(int(config.cache_mb * 2**20)) if config.cache_mb else None
-        # One update at a time: each copies the live generation, so two at once would lose one.
-        self._updating = asyncio.Lock()
+    def __init__(self) -> None:
         self._page: str | None = None
-
-    # ------------------------------------------------------------------ query page and catalogue
 
     async def page(self, request: Request) -> Response:
         if self._page is None:
@@ -132,197 +112,26 @@ class _Endpoint:
             ]
         )
 
-    # ------------------------------------------------------------------ SPARQL protocol
 
-    async def sparql(self, request: Request) -> Response:
-        return await self._protocol(request, queries_allowed=True)
+class _Dispatch:
+    """Sends GET and POST requests of the protocol paths straight to the protocol application
+    (their hot path: no routing or middleware), everything else to Starlette."""
 
-    async def update(self, request: Request) -> Response:
-        return await self._protocol(request, queries_allowed=False)
+    def __init__(self, protocol: SparqlProtocol, app: Starlette) -> None:
+        self.protocol = protocol
+        self.app = app
+        self.state = app.state
 
-    async def _protocol(self, request: Request, *, queries_allowed: bool) -> Response:
-        params = list(request.query_params.multi_items())
-        query: str | None = None
-        update: str | None = None
-        if request.method == "POST":
-            kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
-            try:
-                body = await _read_body(request)
-            except ValueError as error:
-                return _text(413, str(error))
-            text = body.decode("utf-8", errors="replace")
-            if kind == "application/x-www-form-urlencoded":
-                params += parse_qsl(text, keep_blank_values=True)
-            elif kind == "application/sparql-query":
-                query = text
-            elif kind == "application/sparql-update":
-                update = text
-            else:
-                return _text(415, "POST a form (query= or update=), or application/sparql-query or -update")
-        queries = [v for k, v in params if k == "query"]
-        updates = [v for k, v in params if k == "update"]
-        if query is not None:
-            queries.append(query)
-        if update is not None:
-            updates.append(update)
-        if len(queries) + len(updates) != 1:
-            return _text(400, "give exactly one SPARQL query (query=) or one update (update=)")
-        if not updates and not queries_allowed:
-            return _text(400, "this is the update endpoint; send queries to /query")
-        if updates:
-            if request.method != "POST":
-                return _text(400, "a SPARQL update must be sent with POST")
-            return await self._update(request, updates[0], params)
-        formats = [v for k, v in params if k == "format"]
-        try:
-            choice = negotiate(request.headers.get("accept"), formats[-1] if formats else None)
-        except UnknownFormat as error:
-            return _text(400, str(error))
-        default_graph = [v for k, v in params if k == "default-graph-uri"]
-        named_graphs = [v for k, v in params if k == "named-graph-uri"]
-        truncate = any(k == "truncate" and v.lower() in ("true", "1", "yes") for k, v in params)
-        return await self._query(request, queries[0], choice, default_graph, named_graphs, truncate)
-
-    async def _query(
-        self,
-        http: Request,
-        sparql: str,
-        choice: Choice,
-        default_graph: list[str],
-        named_graphs: list[str],
-        truncate: bool,
-    ) -> Response:
-        generation = self.generation.current()
-        request = {
-            "op": "query",
-            "sparql": sparql,
-            "generation": generation,
-            "solutions": choice.solutions,
-            "graph": choice.graph,
-            "max_rows": self.config.max_rows,
-            "truncate": truncate,
-            "default_graph": default_graph,
-            "named_graphs": named_graphs,
-        }
-        deadline = time.monotonic() + self.config.timeout
-        try:
-            reply = await _while_connected(http, self.pool.run(request, deadline))
-            if reply.meta["status"] == 500 and self.generation.current() != generation:
-                # A build replaced the generation under the query (its files may be gone): once more.
-                request["generation"] = self.generation.current()
-                reply = await _while_connected(http, self.pool.run(request, deadline))
-        except _ClientGone:
-            return _text(503, "the client went away; the query was stopped")
-        except QueryTimeout as error:
-            return _text(503, f"{error} ({self.config.timeout:g} s); narrow the query or add a LIMIT")
-        except PoolError as error:
-            return _text(500, str(error))
-        meta = reply.meta
-        if meta["status"] != 200:
-            return _text(meta["status"], meta.get("message", ""))
-        headers = {"content-type": MEDIA_TYPES[meta["format"]], "vary": "Accept"}
-        if meta.get("truncated"):
-            headers[TRUNCATED_HEADER] = f"max-rows={self.config.max_rows}"
-        if self.cache is not None:
-            key = self.cache.key(generation, http.scope)
-            if key is not None and not is_volatile(sparql):
-                self.cache.put(key, reply.body, headers)
-            headers[CACHE_HEADER] = "miss"
-        return Response(reply.body, headers=headers)
-
-    async def _update(self, request: Request, sparql: str, params: list[tuple[str, str]]) -> Response:
-        if not self.config.allow_update:
-            return _text(403, "this endpoint is read-only: updates need chaingraph serve --allow-update")
-        authorization = request.headers.get("authorization", "")
-        scheme, _, token = authorization.partition(" ")
-        expected = self.config.update_token or ""
-        if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected.encode()):
-            return _text(403, "an update needs the header 'Authorization: Bearer TOKEN' with the server's update token")
-        if any(k in ("using-graph-uri", "using-named-graph-uri") for k, _ in params):
-            return _text(400, "using-graph-uri and using-named-graph-uri are not supported; use USING in the update")
-        request_frame = {"op": "update", "sparql": sparql, "store": str(self.store.path)}
-        deadline = time.monotonic() + self.config.timeout
-        try:
-            async with asyncio.timeout(self.config.timeout):
-                await self._updating.acquire()
-        except TimeoutError:
-            return _text(503, f"another update held the store past the time limit ({self.config.timeout:g} s)")
-        try:
-            reply = await self.pool.run(request_frame, deadline)
-        except QueryTimeout as error:
-            return _text(503, f"{error} ({self.config.timeout:g} s); the store was left unchanged")
-        except PoolError as error:
-            return _text(500, str(error))
-        finally:
-            self._updating.release()
-        if reply.meta["status"] != 204:
-            return _text(reply.meta["status"], reply.meta.get("message", ""))
-        return Response(status_code=204)
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] in PROTOCOL_PATHS:
+            method = scope["method"]
+            if method == "POST" or (method == "GET" and scope["path"] != "/update"):
+                await self.protocol(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
-class _ClientGone(Exception):
-    """The client closed the connection before its answer was ready."""
-
-
-async def _while_connected(request: Request, work: Coroutine[Any, Any, T]) -> T:
-    """Await ``work``, cancelling it (which kills its worker) if the client disconnects first.
-
-    A client that gives up on a slow query (a closed browser tab, an interrupted script) must
-    not leave it holding a worker until the time limit. Only requests still running after a
-    moment are watched, so a quick answer costs one timer.
-    """
-    task = asyncio.current_task()
-    assert task is not None
-    gone = False
-    watcher: asyncio.Task | None = None
-
-    async def watch() -> None:
-        nonlocal gone
-        await _disconnected(request)
-        gone = True
-        task.cancel()
-
-    def start_watching() -> None:
-        nonlocal watcher
-        watcher = asyncio.ensure_future(watch())
-
-    timer = asyncio.get_running_loop().call_later(_WATCH_AFTER, start_watching)
-    try:
-        return await work
-    except asyncio.CancelledError:
-        if not gone:
-            raise
-        task.uncancel()  # the cancellation was ours: answer normally instead
-        raise _ClientGone from None
-    finally:
-        timer.cancel()
-        if watcher is not None:
-            watcher.cancel()
-
-
-async def _disconnected(request: Request) -> None:
-    """Return when the client has disconnected (the request body is already read)."""
-    while True:
-        message = await request.receive()
-        if message["type"] == "http.disconnect":
-            return
-
-
-async def _read_body(request: Request) -> bytes:
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > _MAX_BODY:
-            raise ValueError(f"the request body is over {_MAX_BODY // 2**20} MiB")
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _text(status: int, message: str) -> Response:
-    return PlainTextResponse(message + "\n", status_code=status)
-
-
-def create_app(config: ServeConfig) -> Starlette:
+def create_app(config: ServeConfig) -> _Dispatch:
     """The endpoint for ``config``; its worker processes start and stop with the app's lifespan.
 
     Parameters
@@ -332,27 +141,40 @@ def create_app(config: ServeConfig) -> Starlette:
 
     Returns
     -------
-    starlette.applications.Starlette
-        An ASGI application (run it with uvicorn, or see :func:`chaingraph.serve.serve`).
+    ASGI application
+        Run it with uvicorn, or see :func:`chaingraph.serve.serve`. Its ``state.protocol`` is the
+        :class:`~chaingraph.serve.protocol.SparqlProtocol` answering the protocol paths.
     """
-    endpoint = _Endpoint(config)
+    store = open_store(config.store)
+    pool = WorkerPool(config.workers)
+    protocol = SparqlProtocol(
+        pool,
+        Generation(store),
+        AnswerCache(int(config.cache_mb * 2**20)) if config.cache_mb else None,
+        str(store.path),
+        timeout=config.timeout,
+        max_rows=config.max_rows,
+        allow_update=config.allow_update,
+        update_token=config.update_token,
+    )
+    endpoint = _Endpoint()
 
     @asynccontextmanager
     async def lifespan(app: Starlette):
-        await endpoint.pool.start()
+        await pool.start()
         try:
             yield
         finally:
-            await endpoint.pool.close()
+            await pool.close()
 
-    methods = ["GET", "POST"]
     app = Starlette(
         routes=[
             Route("/", endpoint.page, methods=["GET"]),
             Route("/queries", endpoint.catalogue, methods=["GET"]),
-            Route("/query", endpoint.sparql, methods=methods),
-            Route("/sparql", endpoint.sparql, methods=methods),
-            Route("/update", endpoint.update, methods=["POST"]),
+            # Reached only for the methods the dispatch does not take (405) and CORS preflights.
+            Route("/query", protocol, methods=["GET", "POST"]),
+            Route("/sparql", protocol, methods=["GET", "POST"]),
+            Route("/update", protocol, methods=["POST"]),
         ],
         middleware=[
             Middleware(
@@ -363,16 +185,11 @@ def create_app(config: ServeConfig) -> Starlette:
                 expose_headers=[TRUNCATED_HEADER, CACHE_HEADER],
                 max_age=3600,
             ),
-            *(
-                [Middleware(AnswerCacheMiddleware, endpoint.cache, endpoint.generation, ("/query", "/sparql"))]
-                if endpoint.cache is not None
-                else []
-            ),
         ],
         lifespan=lifespan,
     )
-    app.state.endpoint = endpoint
-    return app
+    app.state.protocol = protocol
+    return _Dispatch(protocol, app)
 
 
 def serve(config: ServeConfig, host: str = "127.0.0.1", port: int = 7878, *, access_log: bool = False) -> None:
@@ -399,5 +216,6 @@ def serve(config: ServeConfig, host: str = "127.0.0.1", port: int = 7878, *, acc
         log_level="info",
         access_log=access_log,
         server_header=False,
+        proxy_headers=False,  # nothing stands in front of it: the client's address is the peer's
         timeout_graceful_shutdown=5,
     )

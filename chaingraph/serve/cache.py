@@ -3,9 +3,10 @@
 A published generation never changes, so the answer to a GET request for one generation stays
 right until a build (or an update) publishes the next: the endpoint keeps answers the way an
 HTTP cache would, keyed by the request's URL and ``Accept`` header (its ``Vary``) plus the
-generation, and forgets them all when the generation changes. :class:`AnswerCacheMiddleware`
-answers a repeated request before anything is parsed, so a dashboard polling the same queries
-costs the server little more than the HTTP exchange. POST requests are never cached, as in HTTP.
+generation, and forgets them all when the generation changes. The protocol application
+(:mod:`chaingraph.serve.protocol`) answers a repeated request from here before anything is
+parsed, so a dashboard polling the same queries costs the server little more than the HTTP
+exchange. POST requests are never cached, as in HTTP.
 """
 
 from __future__ import annotations
@@ -13,20 +14,19 @@ from __future__ import annotations
 import os
 import re
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import MutableMapping
 from typing import Any
 
 from chaingraph.store import EmbeddedStore
 
-__all__ = ["Generation", "AnswerCache", "AnswerCacheMiddleware", "CACHE_HEADER", "is_volatile"]
+__all__ = ["Generation", "AnswerCache", "CACHE_HEADER", "is_volatile"]
 
 CACHE_HEADER = "Chaingraph-Cache"
 # Functions whose value changes from one evaluation to the next: such answers are never kept.
 _VOLATILE = re.compile(r"\b(NOW|RAND|UUID|STRUUID|BNODE)\s*\(", re.IGNORECASE)
 
 Scope = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
-Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+Headers = list[tuple[bytes, bytes]]
 
 
 def is_volatile(sparql: str) -> bool:
@@ -76,7 +76,7 @@ class AnswerCache:
 
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
-        self._entries: OrderedDict[tuple, tuple[bytes, list[tuple[bytes, bytes]]]] = OrderedDict()
+        self._entries: OrderedDict[tuple, tuple[bytes, Headers]] = OrderedDict()
         self._bytes = 0
         self._generation: str | None = None
 
@@ -92,56 +92,23 @@ class AnswerCache:
                 break
         return (generation, scope["path"], scope["query_string"], accept)
 
-    def get(self, key: tuple | None) -> tuple[bytes, list[tuple[bytes, bytes]]] | None:
+    def get(self, key: tuple | None) -> tuple[bytes, Headers] | None:
         """The body and headers kept for ``key``, if any."""
         entry = self._entries.get(key) if key is not None else None
         if entry is not None:
             self._entries.move_to_end(key)
         return entry
 
-    def put(self, key: tuple, body: bytes, headers: dict[str, str]) -> None:
-        """Keep an answer; a key of a new generation first empties the cache."""
+    def put(self, key: tuple, body: bytes, headers: Headers) -> None:
+        """Keep an answer (its body and ASGI headers, lower-case names, no length); a key of a new
+        generation first empties the cache. The kept headers say ``Chaingraph-Cache: hit``."""
         if key[0] != self._generation:
             self._entries.clear()
             self._bytes, self._generation = 0, key[0]
         if len(body) > self.max_bytes // 8 or key in self._entries:
             return  # one large answer must not push out everything else
-        raw = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()]
-        raw += [(b"content-length", str(len(body)).encode()), (CACHE_HEADER.lower().encode(), b"hit")]
-        self._entries[key] = (body, raw)
+        self._entries[key] = (body, [*headers, (CACHE_HEADER.lower().encode(), b"hit")])
         self._bytes += len(body)
         while self._bytes > self.max_bytes:
             _, (old, _) = self._entries.popitem(last=False)
             self._bytes -= len(old)
-
-
-class AnswerCacheMiddleware:
-    """ASGI middleware that answers a kept GET request at once, before routing or parsing.
-
-    Parameters
-    ----------
-    app:
-        The application behind it (it fills the cache on a miss).
-    cache, generation:
-        The cache and the generation tracker the application shares.
-    paths:
-        The request paths whose answers are kept (the query endpoints).
-    """
-
-    def __init__(
-        self, app: Callable, cache: AnswerCache, generation: Generation, paths: tuple[str, ...] = ("/query",)
-    ) -> None:
-        self.app = app
-        self.cache = cache
-        self.generation = generation
-        self.paths = paths
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"] in self.paths:
-            hit = self.cache.get(self.cache.key(self.generation.current(), scope))
-            if hit is not None:
-                body, headers = hit
-                await send({"type": "http.response.start", "status": 200, "headers": headers})
-                await send({"type": "http.response.body", "body": body})
-                return
-        await self.app(scope, receive, send)

@@ -3,14 +3,16 @@
 Each worker (:mod:`chaingraph.serve.worker`) is a child process evaluating one request at a
 time. A request that is not answered by its deadline gets its worker killed (SIGKILL: the query
 stops using the CPU at once) and a fresh worker started in its place, while the other workers
-go on answering. A request that finds every worker busy waits for one until its own deadline.
+go on answering. A request that finds every worker busy waits in line for one until its own
+deadline; a free worker goes to the longest-waiting request, and with none waiting, the worker
+that finished last takes the next request (its memory is still in the CPU caches).
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
-import json
 import logging
 import os
 import sys
@@ -18,7 +20,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from chaingraph.serve.worker import FRAME_HEADER, encode_frame
+from chaingraph.serve.worker import FRAME_HEADER, decode_meta, encode_frame
 
 __all__ = ["WorkerPool", "PoolError", "QueryTimeout", "WorkerReply", "default_workers"]
 
@@ -109,7 +111,7 @@ class _Channel(asyncio.SubprocessProtocol):
         if len(self.buffer) < end:
             return
         try:
-            meta = json.loads(self.buffer[FRAME_HEADER.size : end_of_meta])
+            meta = decode_meta(self.buffer[FRAME_HEADER.size : end_of_meta])
         except ValueError as error:
             waiter.set_exception(ConnectionError(f"the worker wrote a broken frame: {error}"))
             return
@@ -121,6 +123,15 @@ class _Channel(asyncio.SubprocessProtocol):
     def _fail(self, error: Exception) -> None:
         if self.waiter is not None and not self.waiter.done():
             self.waiter.set_exception(error)
+
+
+class _Expired(Exception):
+    """The deadline of a request passed before its answer came."""
+
+
+def _expire(answer: asyncio.Future) -> None:
+    if not answer.done():
+        answer.set_exception(_Expired())
 
 
 @dataclass(eq=False)  # identity, not value: workers live in a set
@@ -144,7 +155,11 @@ class WorkerPool:
 
     def __init__(self, size: int) -> None:
         self.size = max(1, size)
-        self._idle: asyncio.Queue[_Worker] = asyncio.Queue()
+        # The idle workers, the last one to finish on top: the next request goes to the worker
+        # whose memory is still in the CPU's caches (taking them in turn cost ~40 % more CPU per
+        # request when requests came one at a time).
+        self._idle: list[_Worker] = []
+        self._waiting: collections.deque[asyncio.Future[_Worker]] = collections.deque()
         self._all: set[_Worker] = set()
         self._starting: set[asyncio.Task] = set()
         self._closed = False
@@ -161,7 +176,7 @@ class WorkerPool:
         errors = [w for w in workers if isinstance(w, BaseException)]
         for worker in workers:
             if isinstance(worker, _Worker):
-                self._idle.put_nowait(worker)
+                self._release(worker)
         if errors:
             await self.close()
             raise PoolError(f"cannot start the query workers: {errors[0]}")
@@ -201,7 +216,7 @@ class WorkerPool:
                 await self._kill(worker)
             else:
                 self._start_error = None
-                self._idle.put_nowait(worker)
+                self._release(worker)
 
         task = asyncio.get_running_loop().create_task(spawn())
         self._starting.add(task)
@@ -230,19 +245,19 @@ class WorkerPool:
         if self._start_error and not self._all:
             raise PoolError(self._start_error)
         loop = asyncio.get_running_loop()
-        # asyncio.timeout takes the event loop's clock; the deadline is on time.monotonic's.
+        # Timers run on the event loop's clock; the deadline is on time.monotonic's.
         when = loop.time() + (deadline - time.monotonic())
+        if self._idle:
+            worker = self._idle.pop()
+        else:
+            worker = await self._wait_for_worker(loop, when)
+        # One timer that fails the answer's future, not a timeout context: this runs per request.
+        answer = worker.channel.expect()
+        timer = loop.call_at(when, _expire, answer)
         try:
-            async with asyncio.timeout_at(when):
-                worker = await self._idle.get()
-        except TimeoutError:
-            raise QueryTimeout("every query worker stayed busy until the time limit") from None
-        try:
-            async with asyncio.timeout_at(when):
-                answer = worker.channel.expect()
-                worker.channel.send(encode_frame(request, body))
-                meta, data = await answer
-        except TimeoutError:
+            worker.channel.send(encode_frame(request, body))
+            meta, data = await answer
+        except _Expired:
             await self._discard(worker)
             raise QueryTimeout("the query ran past the time limit and was stopped") from None
         except ConnectionError as error:
@@ -253,8 +268,34 @@ class WorkerPool:
             # it cannot be reused; killing it also stops the query.
             await self._discard(worker)
             raise
-        self._idle.put_nowait(worker)
+        finally:
+            timer.cancel()
+        self._release(worker)
         return WorkerReply(meta, data)
+
+    async def _wait_for_worker(self, loop: asyncio.AbstractEventLoop, when: float) -> _Worker:
+        turn: asyncio.Future[_Worker] = loop.create_future()
+        self._waiting.append(turn)
+        timer = loop.call_at(when, _expire, turn)
+        try:
+            return await turn
+        except _Expired:
+            raise QueryTimeout("every query worker stayed busy until the time limit") from None
+        except BaseException:
+            if turn.done() and not turn.cancelled() and turn.exception() is None:
+                self._release(turn.result())  # handed over just as the request was cancelled
+            raise
+        finally:
+            timer.cancel()  # a turn given up stays in the line, done: _release passes over it
+
+    def _release(self, worker: _Worker) -> None:
+        """Give an idle worker to the longest-waiting request, else put it on top of the idle ones."""
+        while self._waiting:
+            turn = self._waiting.popleft()
+            if not turn.done():
+                turn.set_result(worker)
+                return
+        self._idle.append(worker)
 
     async def _discard(self, worker: _Worker) -> None:
         await self._kill(worker)

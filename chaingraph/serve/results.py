@@ -1,10 +1,12 @@
-"""SPARQL results documents (JSON, XML, CSV, TSV) written from a list of solutions.
+"""SPARQL results documents (JSON, XML, CSV, TSV): counting the solutions of one, writing one from rows.
 
-pyoxigraph serialises a whole :class:`pyoxigraph.QuerySolutions` iterator and offers no way to
-stop after *n* rows or to rebuild the iterator from rows already read. The endpoint must stop at
-the row limit and know whether there was more, so it reads at most ``max_rows + 1`` rows and
-writes them with the functions here, which follow the W3C formats term by term (including
-RDF 1.2 triple terms and directional language tags, as pyoxigraph does).
+The query workers let pyoxigraph write a whole answer (several times faster than Python) and
+check afterwards, with :func:`holds_more_than`, that it is within the row limit. pyoxigraph
+serialises a whole :class:`pyoxigraph.QuerySolutions` iterator, though, and offers no way to
+stop after *n* rows or to rebuild the iterator from rows already read; so for the first rows of
+a longer answer (``truncate=true``) the worker reads ``max_rows + 1`` rows and writes them with
+the functions here, which follow the W3C formats term by term (including RDF 1.2 triple terms
+and directional language tags, as pyoxigraph does).
 
 This module needs only the standard library and pyoxigraph: it runs inside the query workers.
 
@@ -18,14 +20,17 @@ b'?x\\n"a"@en\\n1\\n'
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 from collections.abc import Callable, Sequence
+from json.encoder import encode_basestring as _json_string  # a JSON string, non-ASCII kept as is
 from xml.sax.saxutils import escape, quoteattr
 
 import pyoxigraph as ox
 
-__all__ = ["SOLUTION_FORMATS", "write_solutions", "write_boolean"]
+__all__ = ["SOLUTION_FORMATS", "OXIGRAPH_FORMATS", "write_solutions", "write_boolean", "holds_more_than"]
 
 _XSD = "http://www.w3.org/2001/XMLSchema#"
 _XSD_STRING = _XSD + "string"
@@ -47,41 +52,46 @@ Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
 # ---------------------------------------------------------------------- JSON
 
 
-def _json_term(term: Term) -> dict:
-    if isinstance(term, ox.NamedNode):
-        return {"type": "uri", "value": term.value}
-    if isinstance(term, ox.BlankNode):
-        return {"type": "bnode", "value": term.value}
-    if isinstance(term, ox.Triple):
-        return {
-            "type": "triple",
-            "value": {
-                "subject": _json_term(term.subject),
-                "predicate": _json_term(term.predicate),
-                "object": _json_term(term.object),
-            },
-        }
-    record = {"type": "literal", "value": term.value}
-    if term.language:
-        record["xml:lang"] = term.language
-        if term.direction is not None:
-            record["its:dir"] = str(term.direction)
-    elif term.datatype.value != _XSD_STRING:
-        record["datatype"] = term.datatype.value
-    return record
+def _json_term(term: Term) -> str:
+    """One term as its JSON object, written directly: ~2.5 times faster than building dicts for
+    :func:`json.dumps`, which matters at a few hundred terms per answer."""
+    kind = type(term)
+    if kind is ox.NamedNode:
+        return '{"type":"uri","value":' + _json_string(term.value) + "}"
+    if kind is ox.Literal:
+        value = '{"type":"literal","value":' + _json_string(term.value)
+        language = term.language
+        if language:
+            value += ',"xml:lang":' + _json_string(language)
+            if term.direction is not None:
+                value += ',"its:dir":' + _json_string(str(term.direction))
+            return value + "}"
+        datatype = term.datatype.value
+        if datatype != _XSD_STRING:
+            return value + ',"datatype":' + _json_string(datatype) + "}"
+        return value + "}"
+    if kind is ox.BlankNode:
+        return '{"type":"bnode","value":' + _json_string(term.value) + "}"
+    return (
+        '{"type":"triple","value":{"subject":'
+        + _json_term(term.subject)
+        + ',"predicate":'
+        + _json_term(term.predicate)
+        + ',"object":'
+        + _json_term(term.object)
+        + "}}"
+    )
 
 
 def _json(variables: Sequence[str], rows: Sequence[ox.QuerySolution]) -> bytes:
+    keys = [_json_string(name) + ":" for name in variables]
     bindings = []
     for row in rows:
-        binding = {}
-        for name in variables:
-            term = row[name]
-            if term is not None:
-                binding[name] = _json_term(term)
-        bindings.append(binding)
-    document = {"head": {"vars": list(variables)}, "results": {"bindings": bindings}}
-    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        # A row iterates over its values in the order of the variables, unbound ones as None.
+        bound = [key + _json_term(term) for key, term in zip(keys, row, strict=True) if term is not None]
+        bindings.append("{" + ",".join(bound) + "}")
+    head = '{"head":{"vars":[' + ",".join(_json_string(name) for name in variables) + ']},"results":{"bindings":['
+    return (head + ",".join(bindings) + "]}}").encode("utf-8")
 
 
 # ---------------------------------------------------------------------- XML
@@ -175,7 +185,8 @@ SOLUTION_FORMATS: dict[str, Callable[[Sequence[str], Sequence[ox.QuerySolution]]
     "tsv": _tsv,
 }
 
-_BOOLEAN_FORMATS = {
+#: Result format name -> pyoxigraph's writer of it.
+OXIGRAPH_FORMATS = {
     "json": ox.QueryResultsFormat.JSON,
     "xml": ox.QueryResultsFormat.XML,
     "csv": ox.QueryResultsFormat.CSV,
@@ -205,4 +216,29 @@ def write_solutions(fmt: str, variables: Sequence[str], rows: Sequence[ox.QueryS
 
 def write_boolean(fmt: str, answer: ox.QueryBoolean) -> bytes:
     """The results document of an ``ASK`` query in format ``fmt`` (pyoxigraph writes these)."""
-    return answer.serialize(format=_BOOLEAN_FORMATS[fmt])
+    return answer.serialize(format=OXIGRAPH_FORMATS[fmt])
+
+
+def holds_more_than(fmt: str, document: bytes, limit: int) -> bool:
+    """Whether a solutions document in format ``fmt`` holds more than ``limit`` solutions.
+
+    Cheap for the usual answer: a document too short to hold more (every JSON solution takes at
+    least three bytes, ``{},``; every CSV one two, its line break) is not read at all; XML and
+    TSV solutions are counted by their one marker each (``<result>``; a line, TSV escaping line
+    breaks inside terms), only longer JSON and CSV documents are parsed.
+
+    >>> holds_more_than("json", b'{"head":{"vars":[]},"results":{"bindings":[{},{}]}}', 1)
+    True
+    >>> holds_more_than("tsv", b"?x\\n1\\n2\\n", 2)
+    False
+    """
+    if fmt == "xml":
+        return document.count(b"<result>") > limit
+    if fmt == "tsv":
+        return document.count(b"\n") - 1 > limit
+    if len(document) <= (3 if fmt == "json" else 2) * limit:
+        return False
+    if fmt == "json":
+        return len(json.loads(document)["results"]["bindings"]) > limit
+    lines = csv.reader(io.StringIO(document.decode("utf-8"), newline=""))
+    return sum(1 for _ in lines) - 1 > limit

@@ -3,9 +3,12 @@
 pyoxigraph cannot interrupt a query it is evaluating, so the endpoint evaluates each query in
 one of these processes and kills the process when the query runs past its time limit; the
 server itself never blocks on the store. A worker talks to the server over its standard input
-and output in frames (see :func:`encode_frame`): the server sends a request, the worker answers
-with a status, headers and the finished body (results are cut at the row limit here, where the
-rows are read).
+and output in frames (see :func:`encode_frame`): the server sends a request (its SPARQL text as
+the frame's body), the worker answers with a status, headers and the finished body, the results
+document exactly as the client gets it, so the server only forwards bytes. The row limit is
+enforced here: pyoxigraph writes the document and the worker checks that it holds no more
+solutions than allowed; the first rows of a longer answer (``truncate``) are read and written
+row by row.
 
 The worker imports only the standard library, pyoxigraph and :mod:`chaingraph.store`, so that a
 replacement for a killed worker starts in a few tens of milliseconds.
@@ -20,17 +23,21 @@ import os
 import signal
 import struct
 import sys
+from functools import lru_cache
 from itertools import islice
 from typing import BinaryIO
 
 import pyoxigraph as ox
 
-from chaingraph.serve.results import write_boolean, write_solutions
+from chaingraph.serve.results import OXIGRAPH_FORMATS, holds_more_than, write_boolean, write_solutions
 
-__all__ = ["FRAME_HEADER", "encode_frame", "read_frame", "evaluate", "update", "main"]
+__all__ = ["FRAME_HEADER", "encode_frame", "encode_meta", "decode_meta", "read_frame", "evaluate", "update", "main"]
 
 #: Every frame starts with the length of its JSON metadata and the length of its body.
 FRAME_HEADER = struct.Struct(">IQ")
+
+#: Bytes of an answer pyoxigraph may write before the worker reads the rows itself instead.
+SERIALIZED_LIMIT = 64 * 2**20
 
 #: Graph format name -> pyoxigraph format.
 GRAPH_FORMATS = {
@@ -61,8 +68,33 @@ def encode_frame(meta: dict, body: bytes = b"") -> bytes:
     >>> read_frame(io.BytesIO(frame))
     ({'status': 200}, b'ok')
     """
-    data = json.dumps(meta, separators=(",", ":")).encode("utf-8")
+    data = encode_meta(meta)
     return FRAME_HEADER.pack(len(data), len(body)) + data + body
+
+
+def encode_meta(meta: dict) -> bytes:
+    """The JSON of a frame's metadata; remembered for the few shapes that repeat (a 200 answer,
+    a query request without a dataset), which saves a JSON encoder per request on both sides."""
+    try:
+        # (Equal values share an entry: True and 1 would, but no field takes both.)
+        return _encoded(tuple(meta.items()))
+    except TypeError:  # a list inside (a dataset's graphs): not hashable, not worth keeping
+        return json.dumps(meta, separators=(",", ":")).encode("utf-8")
+
+
+@lru_cache(maxsize=256)
+def _encoded(items: tuple) -> bytes:
+    return json.dumps(dict(items), separators=(",", ":")).encode("utf-8")
+
+
+@lru_cache(maxsize=256)
+def _decoded(data: bytes) -> dict:
+    return json.loads(data)
+
+
+def decode_meta(data: bytes | bytearray) -> dict:
+    """A frame's metadata as a new dict (the decoding of a repeated one is remembered)."""
+    return dict(_decoded(bytes(data)))
 
 
 def read_frame(stream: BinaryIO) -> tuple[dict, bytes] | None:
@@ -75,7 +107,7 @@ def read_frame(stream: BinaryIO) -> tuple[dict, bytes] | None:
     body = _read_exactly(stream, body_length) if body_length else b""
     if meta is None or body is None:
         return None
-    return json.loads(meta), body
+    return decode_meta(meta), body
 
 
 def _read_exactly(stream: BinaryIO, size: int) -> bytes | None:
@@ -132,6 +164,13 @@ def evaluate(store: ox.Store, request: dict) -> tuple[dict, bytes]:
             fmt = request.get("solutions")
             if fmt is None:
                 return _not_acceptable("SELECT results")
+            if not truncate:
+                document = _serialized(result, fmt)
+                if document is not None:
+                    if holds_more_than(fmt, document, max_rows):
+                        return _too_long(max_rows, "solutions")
+                    return {"status": 200, "format": fmt, "truncated": False}, document
+                result = store.query(request["sparql"], **options)  # too long to keep whole: read the rows
             variables = [v.value for v in result.variables]
             rows = list(islice(result, max_rows + 1))  # one more than allowed tells a result too long
             if len(rows) > max_rows and not truncate:
@@ -151,6 +190,42 @@ def evaluate(store: ox.Store, request: dict) -> tuple[dict, bytes]:
         return {"status": 400, "message": f"malformed SPARQL query: {error}"}, b""
     except (OSError, ValueError, RuntimeError) as error:
         return {"status": 500, "message": f"query failed: {error}"}, b""
+
+
+class _Overflow(Exception):
+    """The answer passed :data:`SERIALIZED_LIMIT` bytes."""
+
+
+class _Document:
+    """Where pyoxigraph writes an answer, up to :data:`SERIALIZED_LIMIT` bytes."""
+
+    def __init__(self) -> None:
+        self.parts: list[bytes] = []
+        self.size = 0
+
+    def write(self, data: bytes) -> int:
+        self.size += len(data)
+        if self.size > SERIALIZED_LIMIT:
+            raise _Overflow
+        self.parts.append(bytes(data))
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+
+def _serialized(result: ox.QuerySolutions, fmt: str) -> bytes | None:
+    """The whole results document as pyoxigraph writes it, or ``None`` past :data:`SERIALIZED_LIMIT`.
+
+    pyoxigraph writes a document several times faster than Python can read the rows and write
+    them; whether it holds too many solutions is found from the bytes afterwards.
+    """
+    document = _Document()
+    try:
+        result.serialize(document, format=OXIGRAPH_FORMATS[fmt])
+    except _Overflow:
+        return None
+    return b"".join(document.parts)
 
 
 def _too_long(max_rows: int, what: str) -> tuple[dict, bytes]:
@@ -212,7 +287,8 @@ def _serve(source: BinaryIO, sink: BinaryIO) -> None:
     sink.write(encode_frame({"ready": os.getpid()}))
     sink.flush()
     while (frame := read_frame(source)) is not None:
-        request, _ = frame
+        request, text = frame
+        request["sparql"] = text.decode("utf-8")  # the SPARQL text travels as the body, unescaped
         if request.get("op") == "update":
             stores.get(None)  # release the old generation: the update replaces it
             meta, body = update(request["store"], request["sparql"])
