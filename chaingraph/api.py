@@ -41,16 +41,40 @@ def _store(store: str | Path | EmbeddedStore | None) -> EmbeddedStore:
 
 
 def build(
-    corpus_dir: str | Path, store: str | Path | None = None, *, progress: Progress | None = None, workers: int = 1
+    corpus_dir: str | Path,
+    store: str | Path | None = None,
+    *,
+    progress: Progress | None = None,
+    workers: int = 1,
+    profile: str = "fast",
+    executor: str = "local",
+    scheduler: str | None = None,
 ) -> BuildReport:
-    """Build the graph of a corpus folder into a store (default ``./chaingraph-store``)."""
-    return _build(corpus_dir, _store(store), progress=progress, workers=workers)
+    """Build the graph of a corpus folder into a store (default ``./chaingraph-store``).
+
+    ``profile`` is the pipeline profile, ``"fast"`` or ``"accurate"``. ``executor="dask"`` extracts
+    on a Dask cluster: the one at ``scheduler`` (``tcp://HOST:PORT``), else a ``LocalCluster`` of
+    ``workers`` processes.
+    """
+    return _build(
+        corpus_dir,
+        _store(store),
+        progress=progress,
+        workers=workers,
+        profile=profile,
+        executor=executor,
+        scheduler=scheduler,
+    )
 
 
-def extract(text: str, *, lang: str = "en", about: str | None = None) -> list[Mention]:
-    """The concept mentions the pipeline finds in ``text`` (``about`` is a code or IRI, optional)."""
+def extract(text: str, *, lang: str = "en", about: str | None = None, profile: str = "fast") -> list[Mention]:
+    """The concept mentions the pipeline finds in ``text`` (``about`` is a code or IRI, optional).
+
+    With ``profile="accurate"`` the list also holds unlinked candidates: mentions whose
+    ``concept`` is empty, phrases the span finder found that match no concept well enough.
+    """
     about_iri = resolve_concept(about) if about else None
-    return list(extract_text(text, lang=lang, about=about_iri).mentions)
+    return list(extract_text(text, lang=lang, about=about_iri, profile=profile).mentions)
 
 
 def query(sparql: str, store: str | Path | EmbeddedStore | None = None):

@@ -6,9 +6,10 @@ URL is the server's base: queries go to ``BASE/query``, updates to ``BASE/update
 uploads to ``BASE/store`` (the layout of ``oxigraph serve``; other servers can be reached by
 giving the three URLs explicitly).
 
-A remote build is applied graph by graph, not as one transaction: each document graph is
-dropped and uploaded whole, so a build that fails half-way leaves every graph either old or new,
-and the next build (which compares fingerprints) completes the work.
+A remote build is applied graph by graph, not as one transaction: changed document graphs are
+dropped, then uploaded in batches, each request holding whole graphs, so a build that fails
+half-way leaves every graph either old, new or absent, and the next build (which compares
+fingerprints) completes the work.
 """
 
 from __future__ import annotations
@@ -135,6 +136,9 @@ class SparqlStore:
 class _RemoteWriter:
     """The subset of ``pyoxigraph.Store`` that a build uses, over HTTP."""
 
+    #: Each change is applied as it is made, not all at the end (see the module docstring).
+    transactional = False
+
     def __init__(self, store: SparqlStore) -> None:
         self.store = store
 
@@ -149,12 +153,25 @@ class _RemoteWriter:
     def remove_graph(self, graph: ox.NamedNode) -> None:
         self.store._update(f"DROP SILENT GRAPH <{graph.value}>")
 
-    def bulk_load(self, stream, format: ox.RdfFormat, to_graph: ox.NamedNode) -> None:  # noqa: A002
+    def remove_graphs(self, graphs: list[str]) -> None:
+        """Drop many graphs, a few hundred per update request."""
+        for start in range(0, len(graphs), 500):
+            self.store._update(" ;\n".join(f"DROP SILENT GRAPH <{g}>" for g in graphs[start : start + 500]))
+
+    def bulk_load(self, stream, format: ox.RdfFormat, to_graph: ox.NamedNode | None = None) -> None:  # noqa: A002
         data = stream.read() if hasattr(stream, "read") else stream
         if isinstance(data, str):
             data = data.encode("utf-8")
-        url = self.store.store_url + "?" + urllib.parse.urlencode({"graph": to_graph.value})
+        url = self.store.store_url
+        if to_graph is not None:
+            url += "?" + urllib.parse.urlencode({"graph": to_graph.value})
         self.store._request(url, data, format.media_type)
+
+    def load_nquads_chunks(self, chunks: Iterable[bytes]) -> None:
+        """Upload N-Quads as they come, one request per chunk (each chunk holds whole graphs, so a
+        build that stops between two requests leaves every document graph either old or new)."""
+        for chunk in chunks:
+            self.store._request(self.store.store_url, chunk, "application/n-quads")
 
     def extend(self, quads: Iterable[ox.Quad]) -> None:
         self.bulk_extend(quads)

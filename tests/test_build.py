@@ -190,10 +190,10 @@ class TestBadInput:
         before = all_quads(store)
         (corpus / "welder.txt").write_text("Welders write SQL.\n", encoding="utf-8")
 
-        def explode(db):
+        def explode(*args, **kwargs):
             raise RuntimeError("disk full (simulated)")
 
-        monkeypatch.setattr("chaingraph.builder.relations_quads", explode)
+        monkeypatch.setattr("chaingraph.builder.write_relations", explode)
         with pytest.raises(RuntimeError, match="simulated"):
             api.build(corpus, store)
         assert all_quads(store) == before

@@ -51,6 +51,31 @@ class ExtractFormat(StrEnum):
     table = "table"
 
 
+class Profile(StrEnum):
+    """Pipeline profiles (chaingraph.nlp.pipeline.PROFILES)."""
+
+    fast = "fast"
+    accurate = "accurate"
+
+
+ProfileOption = Annotated[
+    Profile,
+    typer.Option(
+        "--profile",
+        "-p",
+        help="fast: vocabulary labels only; accurate: also a trained span finder and fuzzy linking "
+        "(unlinked candidates have an empty concept).",
+    ),
+]
+
+
+class Executor(StrEnum):
+    """Where extraction runs (chaingraph.executors)."""
+
+    local = "local"
+    dask = "dask"
+
+
 class QueryFormat(StrEnum):
     table = "table"
     csv = "csv"
@@ -84,9 +109,18 @@ def build(
     corpus_dir: Annotated[Path, typer.Argument(help="Folder of documents (optional manifest.csv / .jsonl).")],
     store: StoreOption = None,
     workers: Annotated[int, typer.Option("--workers", "-w", min=1, help="Extract in this many processes.")] = 1,
+    profile: ProfileOption = Profile.fast,
+    executor: Annotated[
+        Executor, typer.Option("--executor", help="local: this machine's processes; dask: a Dask cluster.")
+    ] = Executor.local,
+    scheduler: Annotated[
+        str | None,
+        typer.Option("--scheduler", help="Dask scheduler address (tcp://HOST:PORT); default: a local cluster."),
+    ] = None,
 ) -> None:
     """Build or update the graph of a corpus folder in the store."""
     from chaingraph import api
+    from chaingraph.executors import ExecutorError
     from chaingraph.store import StoreError
 
     with Progress(
@@ -103,8 +137,18 @@ def build(
             bar.update(task, description="extracting", completed=done, total=total)
 
         try:
-            report = api.build(corpus_dir, store, progress=progress, workers=workers)
+            report = api.build(
+                corpus_dir,
+                store,
+                progress=progress,
+                workers=workers,
+                profile=profile.value,
+                executor=executor.value,
+                scheduler=scheduler,
+            )
         except (OSError, StoreError) as error:
+            raise fail(str(error)) from None
+        except ExecutorError as error:  # a scheduler out of reach, workers with other vocabularies
             raise fail(str(error)) from None
     for problem in report.problems:
         colour = "red" if problem.severity == "error" else "yellow"
@@ -131,6 +175,7 @@ def extract(
     text: Annotated[str | None, typer.Option("--text", "-t", help="Text to link instead of a file.")] = None,
     about: Annotated[str | None, typer.Option(help="Concept the text is about (cip:15.0613, onet:...).")] = None,
     fmt: Annotated[ExtractFormat, typer.Option("--format", "-f")] = ExtractFormat.json,
+    profile: ProfileOption = Profile.fast,
 ) -> None:
     """Link the concepts mentioned in a file or a text."""
     from chaingraph import api
@@ -147,7 +192,7 @@ def extract(
             raise fail(f"{file}: {error}") from None
     assert text is not None
     try:
-        mentions = api.extract(text, lang=detect_lang(text), about=about)
+        mentions = api.extract(text, lang=detect_lang(text), about=about, profile=profile.value)
     except UnknownConceptCode as error:
         raise fail(str(error), 2) from None
     if fmt == ExtractFormat.json:
