@@ -26,7 +26,9 @@ def _grouped(store: EmbeddedStore, query: str, key: str) -> dict[str, int]:
 def store_stats(store: EmbeddedStore) -> dict:
     """What the store holds, as plain data (the JSON of ``chaingraph stats``).
 
-    Keys: ``documents``, ``mentions``, ``mentions_by_class``, ``relations``,
+    Keys: ``documents``, ``mentions``, ``mentions_by_class`` (linked mentions, by the class of
+    their concept), ``unlinked_mentions`` (candidates of the accurate profile that name no
+    concept; counted in ``mentions`` too), ``relations``,
     ``relations_by_predicate``, ``triples``, ``concepts_by_class`` (concepts the vocabularies
     define, i.e. what the linker can link to) and ``concepts_by_scheme``.
     """
@@ -58,6 +60,10 @@ def store_stats(store: EmbeddedStore) -> dict:
         "documents": _count(store, f"SELECT (COUNT(?d) AS ?n) WHERE {{ GRAPH ?g {{ ?d a cg:Document }} {in_docs} }}"),
         "mentions": _count(store, f"SELECT (COUNT(?m) AS ?n) WHERE {{ GRAPH ?g {{ ?m a cg:Mention }} {in_docs} }}"),
         "mentions_by_class": mentions_by_class,
+        "unlinked_mentions": _count(
+            store,
+            f"SELECT (COUNT(?m) AS ?n) WHERE {{ GRAPH ?g {{ ?m a cg:Mention ; cg:candidateClass ?cls }} {in_docs} }}",
+        ),
         "relations": _count(
             store, f"SELECT (COUNT(?r) AS ?n) WHERE {{ GRAPH <{RELATIONS_GRAPH}> {{ ?r a cg:Relation }} }}"
         ),

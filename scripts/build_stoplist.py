@@ -32,7 +32,7 @@ OCCUPATION_THRESHOLD = -9.5
 
 CURATED = """
 # everyday words of policy and programme prose that name ESCO skills or O*NET technologies
-administration analysis assessment assistance business care construction
+administration analysis assessment assistance business care consultation construction
 coordination development education engineering evaluation experience guidance implementation
 instruction learning maintenance management manufacturing monitoring operation operations
 organisation organization planning production programming project projects research science services
@@ -40,6 +40,10 @@ supervision teaching technology training transport writing
 # everyday nouns that name an occupation or a programme only in rare senses
 drawing model printer scribe
 """
+
+#: Phrases that vocabularies list as labels of one specific concept but that prose uses for any
+#: ("technical skills" is a hidden label of one ESCO competence).
+CURATED_PHRASES = ("technical skill", "technical skills")
 
 
 GENERIC_VERBS = frozenset(
@@ -95,7 +99,10 @@ def main() -> None:
                 key = light_norm(words[0])
                 if max(probs.get(words[0].lower(), -99.0), probs.get(key, -99.0)) > limit:
                     common.add(key)
-    curated = sorted({light_norm(w) for w in curated_words()})
+    curated = {light_norm(w) for w in curated_words()}
+    for phrase in CURATED_PHRASES:
+        curated.add(" ".join(t.norm_ for t in tokenizer.make_doc(phrase) if not t.is_space))
+    curated = sorted(curated)
     lines = [
         "# Labels too generic to link on their own (normalised: lower case, plural -s removed).",
         "# Produced by scripts/build_stoplist.py; edit the script, not this file.",

@@ -124,3 +124,48 @@ class TestChinese:
 
         found = extract_text("学院开设工业机器人技术、数控技术等专业。", nlp=load_pipeline("zh")).mentions
         assert [(m.text, m.cls) for m in found] == [("工业机器人技术", "Programme"), ("数控技术", "Programme")]
+
+
+class TestCapitalisedCommonNouns:
+    """A label the vocabulary writes as a common noun, capitalised inside a sentence, is part of a name."""
+
+    @pytest.mark.parametrize(
+        "text",
+        [
+            "Each year the report is sent to the Secretary for review.",
+            "The Comptroller General shall report the findings to the committee.",
+            "Funds are allocated under the Higher Education Act of 1965 to the states.",
+            "The Secretary of Education shall publish the rules in the register.",
+        ],
+    )
+    def test_title_or_name_in_running_text_is_not_linked(self, full_nlp, text):
+        found = extract_text(text, nlp=full_nlp).mentions
+        assert not [m for m in found if m.cls in ("Occupation", "Programme")]
+
+    def test_common_noun_in_lower_case_and_at_sentence_start_still_links(self, full_nlp):
+        for text in ("The secretary files the reports.", "Secretary duties include filing."):
+            found = extract_text(text, nlp=full_nlp).mentions
+            assert [m.label for m in found if m.cls == "Occupation"] == ["secretary"]
+
+    def test_headings_and_programme_names_still_link(self, full_nlp):
+        found = extract_text("Students in the Welding Technology Program learn to weld.", nlp=full_nlp).mentions
+        assert WELDING_PROGRAMME in {m.concept for m in found}
+        heading = extract_text("Unit 4: Secretary Skills and Office Practice", nlp=full_nlp).mentions
+        assert "secretary" in {m.label for m in heading}
+
+
+class TestChineseIndustryNames:
+    def test_field_name_before_a_major_word_is_not_the_industry(self):
+        from chaingraph.nlp.pipeline import load_pipeline
+
+        nlp = load_pipeline("zh")
+        found = extract_text("学校开设农业专业和农业类课程。", nlp=nlp).mentions
+        assert not [m for m in found if m.cls == "Industry"]
+        found = extract_text("发展现代农业，提高农业生产效率。", nlp=nlp).mentions
+        assert [m.label for m in found if m.cls == "Industry"] == ["农业"]
+
+    def test_everyday_words_are_not_industries(self):
+        from chaingraph.nlp.pipeline import load_pipeline
+
+        found = extract_text("企业加大研发投入，推进人力资源市场建设。", nlp=load_pipeline("zh")).mentions
+        assert not [m for m in found if m.cls == "Industry"]

@@ -339,7 +339,9 @@ def test_technology_aliases_rules() -> None:
     vendors = learn_vendors(PRODUCTS, ordinary_words=["data", "red"])
     assert technology_aliases("Red Hat OpenShift", vendors) == ["OpenShift"]
     assert technology_aliases("Globex Corp HR", vendors) == ["HR"]
-    assert technology_aliases("Data entry software", vendors) == ["Data entry"]
+    # A category of software keeps "software": "data entry" alone is the activity.
+    assert technology_aliases("Data entry software", vendors) == []
+    assert technology_aliases("Accounting software", vendors) == ["Accounting"]
     assert technology_aliases("Acme Widgets Studio", vendors) == ["Widgets Studio"]
     aliases = technology_aliases("Google Compute Engine (GCE)")
     assert "GCE" in aliases and "Google Compute Engine" in aliases

@@ -166,7 +166,11 @@ class TestIndustryClassification:
         store = built["store"]
         hidden = objects(store, concept_iri("gbt4754", "L7262"), SKOS + "hiddenLabel")
         assert hidden == {zh("职业中介")}  # 职业中介服务
-        assert zh("研发") in objects(store, concept_iri("gbt4754", "M73"), SKOS + "hiddenLabel")
+        research = objects(store, concept_iri("gbt4754", "M73"), SKOS + "hiddenLabel")
+        assert zh("科学技术研究开发") in research
+        # A firm's own 研发 is not the R&D industry; 人力资源 (without 服务) is the workforce.
+        assert zh("研发") not in research and zh("研究开发") not in research
+        assert zh("人力资源") not in objects(store, concept_iri("gbt4754", "L726"), SKOS + "hiddenLabel")
         assert zh("职业培训") in objects(store, concept_iri("gbt4754", "P8391"), SKOS + "hiddenLabel")
 
     def test_group_left_out_by_the_source_is_added(self, built: dict) -> None:

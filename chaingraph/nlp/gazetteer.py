@@ -2,9 +2,9 @@
 
 A :class:`Gazetteer` holds every concept (IRI, class, scheme, code, preferred labels) and, per
 normalised label key, the concepts that carry that label and how (preferred, alternative or hidden
-label). Labels too generic to link on their own ("management", "design") are kept out by a
-stop-list; short acronyms whose lower case is a common word ("IT") are kept but matched only with
-their exact case.
+label, or a form generated from the labels: :func:`generated_labels`). Labels too generic to
+link on their own ("management", "design") are kept out by a stop-list; short acronyms whose
+lower case is a common word ("IT") are kept but matched only with their exact case.
 """
 
 from __future__ import annotations
@@ -32,12 +32,16 @@ __all__ = [
     "PREF",
     "ALT",
     "HIDDEN",
+    "GENERATED",
+    "generated_labels",
     "read_concepts",
     "load_stop_labels",
     "vocab_files",
 ]
 
-PREF, ALT, HIDDEN = 0, 1, 2
+#: Label kinds, best first. GENERATED labels are not in the vocabulary: the linker derives them
+#: from its labels (:func:`generated_labels`) and they never outrank a vocabulary label.
+PREF, ALT, HIDDEN, GENERATED = 0, 1, 2, 3
 _KIND_OF_PREDICATE = {SKOS + "prefLabel": PREF, SKOS + "altLabel": ALT, SKOS + "hiddenLabel": HIDDEN}
 _CLASS_OF_TYPE = {CG + cls: cls for cls in CLASSES}
 _PREFIX_OF_SCHEME = {scheme: prefix for prefix, (scheme, _ns) in SCHEMES.items()}
@@ -223,6 +227,68 @@ def segmenter_terms(concepts: list[ConceptInfo], lang: str) -> list[str]:
     return sorted(terms)
 
 
+def generated_labels(concepts: list[ConceptInfo], acronyms=None) -> Iterator[tuple[int, str, str]]:
+    """English labels derived from the vocabulary's own, as ``(concept index, text, "en")``.
+
+    Forms people write that the vocabularies do not list: the object of a skill that opens with
+    a light verb ("use CAD software" -> "CAD software"), acronyms and expansions swapped through
+    ``acronyms`` (an :class:`~chaingraph.vocab.aliases.AcronymTable`), American spellings of
+    British labels ("organise" -> "organize") and irregular plurals ("analysis" -> "analyses"),
+    the last two not for technologies (product names). Programme names are titles and get none.
+    Whether a form may link at all is still the :class:`LabelPolicy`'s decision.
+    """
+    from chaingraph.nlp.normalize import irregular_plural_of, spelling_variant
+    from chaingraph.vocab.aliases import irregular_plural, respelled, verb_object_aliases
+
+    for i, c in enumerate(concepts):
+        if c.cls == "Programme":
+            continue
+        seen: set[str] = set()
+        for text, lang, kind in c.labels:
+            if lang.split("-")[0] != "en":
+                continue
+            forms = []
+            if c.cls == "Skill":
+                # An alternative label may drift from the concept ("use public transportation" is
+                # an altLabel of "adopt ways to reduce pollution"): its object must be in the prefLabel.
+                pref = c.label("en")
+                forms.extend(obj for obj in verb_object_aliases(text) if kind == PREF or _words_in(obj, pref))
+            if acronyms is not None:
+                # Spelling an acronym out inside a product name ("SQL Server") names no product.
+                forms.extend(acronyms.aliases(text, spell_out=c.cls in ("Skill", "Occupation")))
+            # A product keeps its own spelling and number: "Sceptre" is no "Scepter", and
+            # "Failure analysis software" is a product while "failure analyses" are not.
+            if c.cls != "Technology":
+                for form in [text, *forms]:
+                    variants = (respelled(form, spelling_variant), irregular_plural(form, irregular_plural_of))
+                    forms.extend(v for v in variants if v)
+            for form in forms:
+                key = form.casefold()
+                if key not in seen:
+                    seen.add(key)
+                    yield i, form, "en"
+
+
+def _words_in(phrase: str, label: str) -> bool:
+    """Whether every word of ``phrase`` is a word of ``label`` (ignoring case and plural -s)."""
+    from chaingraph.nlp.normalize import light_norm
+
+    words = {light_norm(w) for w in re.findall(r"\w+", label)}
+    return all(light_norm(w) in words for w in re.findall(r"\w+", phrase))
+
+
+def _vendor_stripped(text: str, concept: ConceptInfo) -> bool:
+    """Whether ``text`` is a product name left by removing a vendor from the technology's preferred label.
+
+    "Virtual Server" (of "Microsoft Virtual Server") names the product only as written: in lower
+    case, "virtual servers" are any virtual servers.
+    """
+    if concept.cls != "Technology" or not any(ch.isupper() for ch in text):
+        return False
+    pref = concept.pref_labels.get("en", "")
+    return pref != text and pref.endswith(" " + text) and pref[: -len(text) - 1][:1].isupper()
+
+
 def load_stop_labels(lang: str = "en", directory: Path | None = None) -> set[str]:
     """Label keys too generic to link alone, from ``ontologies/stoplabels-<lang>.txt`` (one per line, # comments)."""
     path = (directory or ontologies_dir()) / f"stoplabels-{lang}.txt"
@@ -251,10 +317,26 @@ class Gazetteer:
         Turns labels into ``(pattern, key)`` pairs: the label's token ``NORM`` hashes and the
         normalised key (norms joined by spaces) the text side will produce. The linker passes
         its spaCy tokenizer here so both sides agree.
+    generated:
+        ``(concept index, text, lang)`` labels derived from the vocabulary's own
+        (:func:`generated_labels`), indexed as ``GENERATED`` under keys that no vocabulary label
+        holds: where a curated label already names something, a derived form is more likely wrong.
+    generic_acronyms:
+        Acronyms of common terms (the acronym table's: "CNC", "PLC"). Left over from a product's
+        name once its vendor is removed ("FANUC CNC"), they do not name that product. Multi-word
+        names left so ("Virtual Server") link only as written.
     """
 
-    def __init__(self, concepts: list[ConceptInfo], policies: dict[str, LabelPolicy], tokenize) -> None:
+    def __init__(
+        self,
+        concepts: list[ConceptInfo],
+        policies: dict[str, LabelPolicy],
+        tokenize,
+        generated: Iterable[tuple[int, str, str]] = (),
+        generic_acronyms: Iterable[str] = (),
+    ) -> None:
         self.langs = tuple(policies)
+        self.generic_acronyms = frozenset(generic_acronyms)
         self.concepts = concepts
         self.index_of = {c.iri: i for i, c in enumerate(concepts)}
         self.entries: dict[str, list[LabelEntry]] = {}
@@ -266,21 +348,46 @@ class Gazetteer:
             for text, label_lang, kind in c.labels
             if label_lang.split("-")[0] in policies and not _NOT_A_LABEL.match(text) and len(text.strip()) > 1
         ]
+        self._index(concepts, labels, tokenize)
+        self.generated = 0
+        extra = [
+            (i, text, GENERATED, policies[lang.split("-")[0]])
+            for i, text, lang in generated
+            if lang.split("-")[0] in policies and not _NOT_A_LABEL.match(text) and len(text.strip()) > 1
+        ]
+        if extra:
+            curated = set(self.entries)
+            self.generated = self._index(concepts, extra, tokenize, skip=curated)
+        for c in concepts:
+            c.labels = []  # only needed while indexing; keeps the cached gazetteer small
+
+    def _index(self, concepts, labels, tokenize, skip: set[str] = frozenset()) -> int:
+        """Index ``(concept, text, kind, policy)`` labels; keys in ``skip`` are left alone."""
+        added = 0
         tokens = tokenize(label[1] for label in labels)
         for (i, text, kind, policy), (pattern, key) in zip(labels, tokens, strict=True):
-            if not key:
+            if not key or key in skip:
                 continue
             mode = policy.match_mode(text, key, len(pattern), kind, concepts[i].cls)
             if mode is None:
                 self.dropped_generic += 1
                 continue
+            if kind != PREF and _vendor_stripped(text, concepts[i]):
+                if text in self.generic_acronyms:
+                    # "CNC" of "FANUC CNC" is any computer numerical control, not the vendor's product.
+                    self.dropped_generic += 1
+                    continue
+                if mode == ANY_CASE and " " in text:
+                    mode = EXACT_CASE
             bucket = self.entries.setdefault(key, [])
+            if any(e.concept == i for e in bucket) and kind == GENERATED:
+                continue  # another derived form of the same concept already holds the key
             entry = LabelEntry(i, kind, text, mode)
             if entry not in bucket:
                 bucket.append(entry)
+                added += 1
             self.patterns.setdefault(key, pattern)
-        for c in concepts:
-            c.labels = []  # only needed while indexing; keeps the cached gazetteer small
+        return added
 
     def __len__(self) -> int:
         return len(self.concepts)

@@ -26,6 +26,7 @@ from chaingraph.nlp.gazetteer import (
     ALT,
     ANY_CASE,
     EXACT_CASE,
+    GENERATED,
     HIDDEN,
     NAMED_AS_MAJOR,
     PREF,
@@ -33,6 +34,7 @@ from chaingraph.nlp.gazetteer import (
     LabelPolicy,
     dump_cache,
     fingerprint_files,
+    generated_labels,
     load_stop_labels,
     read_concepts,
     segmenter_terms,
@@ -45,9 +47,15 @@ __all__ = ["Mention", "ConceptLinker", "make_concept_linker", "LINKER_VERSION"]
 
 #: Bumped whenever the linker's output for the same input can change: invalidates cached
 #: gazetteers and tells an incremental build to extract documents again.
-LINKER_VERSION = "5"
+LINKER_VERSION = "7"
 
-_BASE_SCORE = {PREF: 1.0, ALT: 0.9, HIDDEN: 0.8}
+#: The acronym table, beside the other curated sources of the vocabularies (``sources/``): kept
+#: by hand, one row per acronym and expansion, each row naming the vocabulary labels that attest
+#: the pair; tests/test_aliases.py checks every expansion is written in the vocabularies.
+ACRONYMS_FILE = "acronyms-en.csv"
+
+# A derived label is a guess about what people write, so it scores below every vocabulary label.
+_BASE_SCORE = {PREF: 1.0, ALT: 0.9, HIDDEN: 0.8, GENERATED: 0.7}
 _SAME_CLASS_AMBIGUITY = 0.85  # another concept of the same class shares the label
 _CROSS_CLASS_AMBIGUITY = 0.75  # a concept of another class shares the label
 
@@ -76,6 +84,13 @@ def _cache_dir() -> Path:
         os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "chaingraph"
     )
     return Path(base)
+
+
+def _acronym_file(paths: list[Path]) -> Path | None:
+    """The acronym table in the vocabularies' ``sources/`` folder, if there is one."""
+    folder = paths[0].parent if paths else None
+    path = folder / "sources" / ACRONYMS_FILE if folder else None
+    return path if path is not None and path.exists() else None
 
 
 def _add_segmenter_terms(segmenter, terms: list[str]) -> None:
@@ -111,6 +126,12 @@ class ConceptLinker:
         Order in which vocabularies win between concepts of the same class.
     min_score:
         Mentions scoring below this are dropped.
+    generated_aliases:
+        Also link forms derived from the labels (light-verb objects of skills, acronyms and
+        their expansions, American spellings, irregular plurals; see
+        :func:`~chaingraph.nlp.gazetteer.generated_labels`), as label kind ``GENERATED``, and
+        reduce plurals with spaCy's lemma table as well as by rule ("buses" -> "bus").
+        ``False`` links exactly as LINKER_VERSION 5 did. Default True.
     """
 
     def __init__(
@@ -122,15 +143,20 @@ class ConceptLinker:
         class_priority: list[str] | None = None,
         scheme_priority: list[str] | None = None,
         min_score: float = 0.0,
+        generated_aliases: bool = True,
     ) -> None:
         self.name = name
+        self.generated_aliases = generated_aliases
         self.lang = nlp.lang
         self.min_score = min_score
         self.class_rank = {c: i for i, c in enumerate(class_priority or CLASSES)}
         self.scheme_rank = {s: i for i, s in enumerate(scheme_priority or SCHEMES)}
-        install_norm(nlp.vocab)
+        # Plural lemmas from spaCy's table are part of the wider matching, so the switch also
+        # restores the rule-only norm of the spine linker.
+        install_norm(nlp.vocab, lookup=generated_aliases)
         paths = vocab_files(Path(vocab_path) if vocab_path else None)
-        self.gazetteer = self._load_gazetteer(nlp, paths)
+        acronyms = _acronym_file(paths) if generated_aliases else None
+        self.gazetteer = self._load_gazetteer(nlp, paths, acronyms)
         # One match key for all labels: the matched span's norms name the label key again, and a
         # key per label would cost a vocabulary entry each (seconds at start-up for 200 k labels).
         self.matcher = PhraseMatcher(nlp.vocab, attr="NORM")
@@ -138,11 +164,19 @@ class ConceptLinker:
         entries = self.gazetteer.entries
         self._entries_by_pattern = {pattern: entries[key] for key, pattern in self.gazetteer.patterns.items()}
 
-    def _load_gazetteer(self, nlp: Language, paths: list[Path]) -> Gazetteer:
+    def _load_gazetteer(self, nlp: Language, paths: list[Path], acronyms: Path | None) -> Gazetteer:
         langs = (self.lang,) if self.lang == "en" else (self.lang, "en")
         stop_labels = {lang: load_stop_labels(lang) for lang in langs}
+        generated = ()
+        if self.generated_aliases:
+            generated = ("generated", acronyms.read_text(encoding="utf-8") if acronyms else "")
         key = fingerprint_files(
-            paths, *langs, LINKER_VERSION, NORM_VERSION, *(w for lang in langs for w in sorted(stop_labels[lang]))
+            paths,
+            *langs,
+            LINKER_VERSION,
+            NORM_VERSION,
+            *(w for lang in langs for w in sorted(stop_labels[lang])),
+            *generated,
         )
         cache = _cache_dir() / f"gazetteer-{self.lang}-{key}.pickle"
         segmenter = getattr(nlp.tokenizer, "jieba_seg", None)
@@ -167,7 +201,14 @@ class ConceptLinker:
                 yield tuple(t.norm for t in tokens), " ".join(t.norm_ for t in tokens)
 
         policies = {lang: LabelPolicy(stop_labels[lang], _word_logprob(lang)) for lang in langs}
-        gazetteer = Gazetteer(concepts, policies, tokenize)
+        derived, generic = [], ()
+        if self.generated_aliases:
+            from chaingraph.vocab.aliases import AcronymTable
+
+            table = AcronymTable.read(acronyms) if acronyms else None
+            derived = list(generated_labels(concepts, table))
+            generic = table.expansion_of if table else ()
+        gazetteer = Gazetteer(concepts, policies, tokenize, derived, generic)
         gazetteer.segmenter_terms = terms
         # Caching is an optimisation: a read-only home must not stop linking.
         with contextlib.suppress(OSError):
@@ -184,6 +225,11 @@ class ConceptLinker:
             about_scheme = info.scheme if info else ""
             # Plain arrays, not Token objects: a Python object per token would cost more than matching.
             norms = doc.to_array(NORM)
+            concepts = self.gazetteer.concepts
+
+            def concepts_cls(entry):
+                return concepts[entry.concept].cls
+
             taken = bytearray(len(doc))
             # Longest match first, then leftmost: "programmable logic controller" beats "controller".
             for _match_id, start, end in sorted(matches, key=lambda m: (m[1] - m[2], m[1])):
@@ -195,6 +241,16 @@ class ConceptLinker:
                 span = doc[start:end]
                 if any(e.mode == NAMED_AS_MAJOR for e in candidates):
                     candidates = [e for e in candidates if e.mode != NAMED_AS_MAJOR or _called_a_major(doc, end)]
+                if end < len(doc) and doc[end].text in _MAJOR_WORDS:
+                    # "农业专业", "农业类": the field's name names a major or a group of majors here.
+                    candidates = [e for e in candidates if concepts_cls(e) != "Industry"]
+                    if not candidates:
+                        continue
+                named = _inside_a_name(doc, start, end)
+                if named:
+                    candidates = [e for e in candidates if not _common_noun_in_a_name(e, concepts_cls(e), named)]
+                    if not candidates:
+                        continue
                 mention = self._choose(
                     span.text, span.start_char, span.end_char, span[0].is_sent_start, candidates, about_scheme
                 )
@@ -246,6 +302,7 @@ class ConceptLinker:
         )
 
 
+_MAJOR_WORDS = frozenset(["专业", "类", "专业类"])
 _CLAUSE_END = frozenset("，。；！？,;!?\n")
 
 
@@ -257,6 +314,77 @@ def _called_a_major(doc: Doc, end: int, window: int = 12) -> bool:
         if token.text in _CLAUSE_END or "\n" in token.text:
             return False
     return False
+
+
+# Words after a capitalised programme name that still leave it the programme's name.
+_PROGRAMME_NOUNS = frozenset(
+    ["program", "programme", "programs", "programmes", "degree", "diploma", "certificate", "major", "course"]
+    + ["courses", "pathway", "option", "concentration", "track", "curriculum", "aas", "as", "bs", "ba"]
+)
+_LOWER_JOINERS = frozenset(["of", "for", "and", "on", "the", "&"])
+#: A sentence whose words are at least this share capitalised is a heading or title, where
+#: capitals say nothing about names ("Welding Safety and Quality Control").
+_HEADING_CAPITALS = 0.6
+TITLE_IN_A_NAME, TITLE_IN_TEXT = 2, 1
+_TITLE_CLASSES = frozenset(["Occupation", "Programme"])
+
+
+def _title_cased(token) -> bool:
+    text = token.text
+    return text[:1].isupper() and not text.isupper() if text[:1].isalpha() else False
+
+
+def _inside_a_name(doc: Doc, start: int, end: int) -> int:
+    """How a Title-Cased span sits in running text: 0 (not so), ``TITLE_IN_TEXT`` or ``TITLE_IN_A_NAME``.
+
+    Only words capitalised in the middle of a sentence that is not itself a heading count:
+    "the Secretary" (``TITLE_IN_TEXT``), "Comptroller General", "Higher Education Act",
+    "Secretary of Education" (``TITLE_IN_A_NAME``: the span runs on into more capitalised words).
+    """
+    words = [t for t in doc[start:end] if t.is_alpha]
+    if not words or not all(_title_cased(t) for t in words) or doc[start].is_sent_start:
+        return 0
+    sentence = doc[start].sent if doc.has_annotation("SENT_START") else doc[:]
+    # The span itself and the sentence's first word are capitalised whatever the sentence is.
+    content = [
+        t
+        for t in sentence
+        if t.is_alpha and not t.is_sent_start and not start <= t.i < end
+        and t.text.lower() not in _LOWER_JOINERS and len(t) > 2
+    ]
+    # A heading has no full stop; a sentence of a law full of names ("the Comptroller General of
+    # the United States shall submit ... to the Committee on ...") does.
+    heading = not sentence.text.rstrip().endswith(".")
+    capitals = sum(_title_cased(t) or t.text.isupper() for t in content)
+    if heading and content and capitals >= _HEADING_CAPITALS * len(content):
+        return 0
+    before = doc[start - 1] if start > 0 else None
+    if before is not None and not before.is_sent_start and _title_cased(before):
+        return TITLE_IN_A_NAME
+    after = end
+    while after < len(doc) and after < end + 2 and doc[after].text.lower() in _LOWER_JOINERS:
+        after += 1  # "Secretary of Education", "Department of Labor"
+    if after < len(doc) and _title_cased(doc[after]) and doc[end].text.lower() not in _PROGRAMME_NOUNS:
+        return TITLE_IN_A_NAME
+    return TITLE_IN_TEXT
+
+
+def _common_noun_in_a_name(entry, cls: str, named: int) -> bool:
+    """Whether a Title-Cased span in running text must not link to ``entry``.
+
+    Only occupations and programmes: their names are what offices, acts and institutions are
+    named after, while a skill capitalised for emphasis ("Programmable Logic Controllers") is
+    still the skill. A label the vocabulary writes in lower case is a common noun ("secretary"):
+    capitalised inside a sentence it is a title or part of a name ("the Secretary"). Labels the
+    vocabulary writes capitalised (O*NET and CIP titles) say nothing by their case; they are left
+    out only where the capitals run on into a longer name ("Comptroller General", "Higher
+    Education Act").
+    """
+    if cls not in _TITLE_CLASSES:
+        return False
+    if not any(ch.isupper() for ch in entry.text):
+        return True
+    return named == TITLE_IN_A_NAME
 
 
 def _case_fits(entry, text: str, sentence_initial: bool) -> bool:
@@ -273,7 +401,13 @@ def _case_fits(entry, text: str, sentence_initial: bool) -> bool:
 
 @Language.factory(
     "chaingraph_concepts",
-    default_config={"vocab_path": None, "class_priority": None, "scheme_priority": None, "min_score": 0.0},
+    default_config={
+        "vocab_path": None,
+        "class_priority": None,
+        "scheme_priority": None,
+        "min_score": 0.0,
+        "generated_aliases": True,
+    },
 )
 def make_concept_linker(
     nlp: Language,
@@ -282,6 +416,7 @@ def make_concept_linker(
     class_priority: list[str] | None,
     scheme_priority: list[str] | None,
     min_score: float,
+    generated_aliases: bool,
 ) -> ConceptLinker:
     """Create the concept linker (see :class:`ConceptLinker` for the settings)."""
     return ConceptLinker(
@@ -291,4 +426,5 @@ def make_concept_linker(
         class_priority=class_priority,
         scheme_priority=scheme_priority,
         min_score=min_score,
+        generated_aliases=generated_aliases,
     )

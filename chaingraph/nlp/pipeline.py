@@ -4,6 +4,16 @@ The pipeline is plain spaCy: a blank language, a sentence splitter that also spl
 lines (``chaingraph_sentences``: paragraphs of laws and standards often lack a final full stop), the concept linker
 (``chaingraph_concepts``) and the relation stage (``chaingraph_relations``). A user can swap a
 stage by name in the usual spaCy way.
+
+Two profiles, chosen by name (:data:`PROFILES`):
+
+* ``fast``: the stages above; vocabulary labels only, hundreds of thousands of words a second;
+* ``accurate``: adds, after the concept linker, a statistical span finder
+  (``chaingraph_span_finder``, a small entity recognizer shipped in the package) and the fuzzy
+  linker (``chaingraph_fuzzy_linker``), which links each span the concept linker did not cover to
+  the concept with the most similar label, or keeps it as an unlinked candidate (empty
+  ``concept``). The span finder is trained on English job postings, so for Chinese the accurate
+  profile is the fast one.
 """
 
 from __future__ import annotations
@@ -20,13 +30,50 @@ from spacy.language import Language
 from chaingraph.nlp import linker as _linker  # noqa: F401  (registers the factory)
 from chaingraph.nlp import relations as _relations  # noqa: F401  (registers the factory)
 from chaingraph.nlp import sentences as _sentences  # noqa: F401  (registers the factory)
+from chaingraph.nlp import spans as _spans  # noqa: F401  (registers the factory)
+from chaingraph.nlp.fuzzy import FUZZY_VERSION
 from chaingraph.nlp.linker import LINKER_VERSION, Mention
 from chaingraph.nlp.relations import RELATIONS_VERSION, RelationCandidate, sentence_bounds
+from chaingraph.nlp.spans import SPANS_VERSION
 from chaingraph.resources import vocab_dir
 
-__all__ = ["Extraction", "PIPELINE_VERSION", "build_pipeline", "load_pipeline", "extract_text", "extract_docs"]
+__all__ = [
+    "Extraction",
+    "PIPELINE_VERSION",
+    "PROFILES",
+    "pipeline_version",
+    "build_pipeline",
+    "load_pipeline",
+    "extract_text",
+    "extract_docs",
+]
 
 PIPELINE_VERSION = f"linker-{LINKER_VERSION}.relations-{RELATIONS_VERSION}"
+
+#: The pipeline profiles, by name; the first is the default.
+PROFILES = ("fast", "accurate")
+
+#: Languages the span finder has a model for; other languages run the fast profile for both.
+_SPAN_FINDER_LANGS = ("en",)
+
+
+def _check_profile(profile: str) -> None:
+    if profile not in PROFILES:
+        raise ValueError(f"unknown pipeline profile {profile!r}: choose one of {', '.join(PROFILES)}")
+
+
+def pipeline_version(profile: str = "fast", lang: str = "en") -> str:
+    """The version of the pipeline a profile builds: a change tells an incremental build to extract again.
+
+    >>> pipeline_version("fast") == PIPELINE_VERSION
+    True
+    >>> pipeline_version("accurate", "zh") == PIPELINE_VERSION
+    True
+    """
+    _check_profile(profile)
+    if profile == "fast" or lang not in _SPAN_FINDER_LANGS:
+        return PIPELINE_VERSION
+    return f"{PIPELINE_VERSION}.spans-{SPANS_VERSION}.fuzzy-{FUZZY_VERSION}"
 
 # Largest text handed to spaCy in one piece; longer documents are cut at paragraph breaks.
 MAX_CHARS = 1_000_000
@@ -41,8 +88,29 @@ class Extraction:
     sentences: tuple[tuple[int, int], ...]  # (start, end) of each sentence holding a mention
 
 
-def build_pipeline(lang: str = "en", *, vocab_path: str | None = None, linker_config: dict | None = None) -> Language:
-    """A new pipeline for ``lang`` with the sentencizer, concept linker and relation stage."""
+def build_pipeline(
+    lang: str = "en", *, profile: str = "fast", vocab_path: str | None = None, linker_config: dict | None = None
+) -> Language:
+    """A new pipeline for ``lang`` with the sentencizer, concept linker and relation stage.
+
+    Parameters
+    ----------
+    lang:
+        Language code, ``"en"`` (default) or ``"zh"``.
+    profile:
+        ``"fast"`` (default) or ``"accurate"``, which adds the span finder and the fuzzy linker
+        (English only: for other languages it is the fast profile).
+    vocab_path:
+        Folder of SKOS vocabularies; default ``ontologies/vocab``.
+    linker_config:
+        Settings of the concept linker (``chaingraph_concepts``).
+
+    Raises
+    ------
+    ValueError
+        For a profile not in :data:`PROFILES`.
+    """
+    _check_profile(profile)
     if lang == "zh":
         import jieba
 
@@ -57,19 +125,25 @@ def build_pipeline(lang: str = "en", *, vocab_path: str | None = None, linker_co
     if vocab_path is not None:
         config["vocab_path"] = vocab_path
     nlp.add_pipe("chaingraph_concepts", config=config)
+    if profile == "accurate" and lang in _SPAN_FINDER_LANGS:
+        nlp.add_pipe("chaingraph_span_finder")
+        nlp.add_pipe("chaingraph_fuzzy_linker")
     nlp.add_pipe("chaingraph_relations")
     return nlp
 
 
-def load_pipeline(lang: str = "en") -> Language:
-    """The shared pipeline for ``lang`` over the current vocabularies (built once per process and folder)."""
-    return _shared_pipeline(lang, str(vocab_dir()))
+def load_pipeline(lang: str = "en", profile: str = "fast") -> Language:
+    """The shared pipeline for ``lang`` and ``profile`` over the current vocabularies (built once per process)."""
+    _check_profile(profile)
+    if lang not in _SPAN_FINDER_LANGS:
+        profile = "fast"  # the same pipeline: share it
+    return _shared_pipeline(lang, profile, str(vocab_dir()))
 
 
 @functools.lru_cache(maxsize=4)
-def _shared_pipeline(lang: str, vocab_path: str) -> Language:
+def _shared_pipeline(lang: str, profile: str, vocab_path: str) -> Language:
     # Loading the vocabularies costs seconds, so every caller in a process shares one pipeline.
-    return build_pipeline(lang, vocab_path=vocab_path)
+    return build_pipeline(lang, profile=profile, vocab_path=vocab_path)
 
 
 def _chunks(text: str) -> Iterator[tuple[int, str]]:
@@ -164,7 +238,12 @@ def _merge(parts: list[Extraction]) -> Extraction:
     )
 
 
-def extract_text(text: str, *, lang: str = "en", about: str | None = None, nlp: Language | None = None) -> Extraction:
-    """Link the concepts in one text (and, with ``about``, relate them to that concept)."""
-    nlp = nlp or load_pipeline(lang)
+def extract_text(
+    text: str, *, lang: str = "en", about: str | None = None, nlp: Language | None = None, profile: str = "fast"
+) -> Extraction:
+    """Link the concepts in one text (and, with ``about``, relate them to that concept).
+
+    ``profile`` chooses the shared pipeline (see :data:`PROFILES`) when no ``nlp`` is given.
+    """
+    nlp = nlp or load_pipeline(lang, profile)
     return next(extract_docs(nlp, [(text, about)]))

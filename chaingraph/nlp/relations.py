@@ -1,27 +1,38 @@
 """The relation stage: turns linked mentions into typed relation candidates between concepts.
 
-Registered as the spaCy factory ``chaingraph_relations``. Two sources of evidence:
+Registered as the spaCy factory ``chaingraph_relations``. Three sources of evidence:
 
 * **about**: a document about concept X (a curriculum about a programme, a standard about an
   occupation) that mentions concept Y in a sentence is evidence for the relation between X and Y
   ("programme X teaches skill Y");
+* **cue**: words of the sentence say how two of its concepts (or a concept and the document's
+  subject) relate: "the programme *prepares individuals to* work as welders", "welders *use*
+  AutoCAD", "robots *are applied in* automotive manufacturing". The cue decides predicate and
+  direction where the pair of classes allows (:mod:`chaingraph.nlp.cues`), and its relation
+  replaces the co-mention of the same pair in that sentence;
 * **co-mention**: two concepts mentioned in the same sentence.
 
-The relation is typed by the pair of classes (:func:`relation_for`); pairs with no specific type
-are ``relatedTo``.
+A co-mention is typed by the pair of classes (:func:`relation_for`); pairs with no specific type
+are ``relatedTo``. Confidence: the mention score times 1.0 (about), 0.8 (cue) or 0.5 (co-mention).
 """
 
 from __future__ import annotations
 
-from bisect import bisect_right
+import re
+from bisect import bisect_left, bisect_right
 from typing import NamedTuple
 
+import numpy as np
+from spacy.attrs import IDX, LOWER
 from spacy.language import Language
+from spacy.matcher import Matcher
 from spacy.tokens import Doc
+
+from chaingraph.nlp.cues import CUE_PATTERNS, CUES, Cue, anchor_of
 
 __all__ = ["RelationCandidate", "relation_for", "sentence_bounds", "RelationTyper", "RELATIONS_VERSION"]
 
-RELATIONS_VERSION = "1"
+RELATIONS_VERSION = "2"
 
 _EDUCATION = ("Programme", "Course")
 # (subject class, object class) -> predicate local name.
@@ -36,7 +47,10 @@ _TYPED[("Occupation", "Industry")] = "employedIn"
 _TYPED[("Occupation", "Technology")] = "uses"
 _TYPED[("Technology", "Industry")] = "drives"
 
-_BASIS_CONFIDENCE = {"about": 1.0, "co-mention": 0.5}
+_BASIS_CONFIDENCE = {"about": 1.0, "cue": 0.8, "co-mention": 0.5}
+
+# What may stand between two enumerated mentions: "SQL, Python and R", "数控加工、焊接".
+_ENUMERATION = re.compile(r"\s*(?:[,，、/&;；]\s*)?(?:(?:and|or|as well as|和|及|与|以及|或)\s*)?", re.IGNORECASE)
 
 
 class RelationCandidate(NamedTuple):
@@ -47,7 +61,7 @@ class RelationCandidate(NamedTuple):
     object: str
     sentence_start: int
     sentence_end: int
-    basis: str  # "about" or "co-mention"
+    basis: str  # "about", "cue" or "co-mention"
     score: float
 
 
@@ -100,34 +114,99 @@ if not Doc.has_extension("about_class"):
 
 
 class RelationTyper:
-    """Turn the mentions of each sentence into relation candidates.
+    """Turn the mentions of each sentence into relation candidates (about, cue and co-mention).
+
+    Cue words are looked for only in sentences where some cue could relate two of the classes
+    present, and there only around an anchor word of a cue (see :mod:`chaingraph.nlp.cues`);
+    mentions with an empty concept (unlinked candidates) are left out.
 
     Parameters
     ----------
     max_mentions_per_sentence:
         Co-mentions are not paired in sentences with more distinct concepts than this: long
         enumerations (a list of 40 skills) say little about which pairs belong together.
+        Cue relations are found in any sentence.
+    cues:
+        Find relations stated by cue words (default True; patterns exist for ``en`` and ``zh``).
     """
 
-    def __init__(self, name: str = "chaingraph_relations", *, max_mentions_per_sentence: int = 12) -> None:
+    def __init__(
+        self,
+        nlp: Language | None = None,
+        name: str = "chaingraph_relations",
+        *,
+        max_mentions_per_sentence: int = 12,
+        cues: bool = True,
+    ) -> None:
         self.name = name
         self.max_mentions_per_sentence = max_mentions_per_sentence
+        # The Matcher costs more than the rest of the stage (its IN-list tests call back into Python
+        # on every token), so each cue gets a Matcher of its own that only sees the few tokens
+        # around an anchor: a word every match of the cue contains ("use", "培养").
+        self._by_anchor: dict[int, list[tuple[str, Matcher | None, int, int]]] = {}
+        patterns = CUE_PATTERNS.get(nlp.lang) if nlp is not None and cues else None
+        attrs = set()
+        for cue_name, cue_patterns in (patterns or {}).items():
+            attr, words, before, after = anchor_of(cue_patterns)
+            attrs.add(attr)
+            matcher = None
+            if any(len(pattern) > 1 or set(pattern[0]) - {"LOWER", "ORTH"} for pattern in cue_patterns):
+                matcher = Matcher(nlp.vocab)
+                matcher.add(cue_name, cue_patterns)
+            for word in words:
+                entry = (cue_name, matcher, before, after)
+                self._by_anchor.setdefault(nlp.vocab.strings.add(word), []).append(entry)
+        if len(attrs) > 1:
+            raise ValueError(f"the cue patterns of language {nlp.lang!r} must all test LOWER or all ORTH")
+        self._anchor_attr = attrs.pop() if attrs else LOWER
+        self._anchors = np.array(sorted(self._by_anchor), dtype=np.uint64)
+        # The pairs of classes some cue of this language relates (most sentences hold none).
+        self._pairs = {pair for cue_name in patterns or () for pair in CUES[cue_name].pairs}
+
+    def _typeable(self, mentions: list, about_cls: str | None) -> bool:
+        """Whether some cue could relate two of the mentions (or the document's subject and one)."""
+        seen = {about_cls} if about_cls else set()
+        for mention in mentions:
+            if any((cls, mention.cls) in self._pairs for cls in seen):
+                return True
+            seen.add(mention.cls)
+        return False
+
+    def _anchor_tokens(self, doc: Doc) -> tuple[list[int], list[tuple[int, int]]]:
+        """Character offsets of the doc's cue anchors, in order, and their token indexes and words."""
+        if not len(doc):
+            return [], []
+        arr = doc.to_array([self._anchor_attr, IDX])
+        words = arr[:, 0].astype(np.uint64)
+        (hit,) = np.nonzero(np.isin(words, self._anchors))
+        return arr[hit, 1].astype(np.int64).tolist(), list(zip(hit.tolist(), words[hit].tolist(), strict=True))
 
     def __call__(self, doc: Doc) -> Doc:
         mentions = doc._.mentions or []
+        # Unlinked candidates (empty concept, from the accurate profile's span finder) relate nothing.
+        mentions = [m for m in mentions if m.concept]
         relations: list[RelationCandidate] = []
         if mentions:
             about, about_cls = doc._.about, doc._.about_class
             bounds = sentence_bounds(doc)
             starts = [start for start, _ in bounds]
             by_sentence: dict[tuple[int, int], dict[str, tuple[str, float]]] = {}
+            in_sentence: dict[tuple[int, int], list] = {}
             for mention in mentions:
                 sentence = bounds[bisect_right(starts, mention.start) - 1]
+                in_sentence.setdefault(sentence, []).append(mention)
                 concepts = by_sentence.setdefault(sentence, {})
                 known = concepts.get(mention.concept)
                 if known is None or known[1] < mention.score:
                     concepts[mention.concept] = (mention.cls, mention.score)
             seen: set[tuple] = set()
+            anchors = None
+
+            def emit(candidate: RelationCandidate) -> None:
+                if candidate[:6] not in seen:
+                    seen.add(candidate[:6])
+                    relations.append(candidate)
+
             for (s_start, s_end), concepts in by_sentence.items():
                 items = sorted(concepts.items())
                 if about and about_cls:
@@ -135,25 +214,164 @@ class RelationTyper:
                         if iri == about:
                             continue
                         triple = relation_for(about_cls, about, cls, iri, subject_first=True)
-                        candidate = RelationCandidate(*triple, s_start, s_end, "about", round(score, 3))
-                        if candidate[:6] not in seen:
-                            seen.add(candidate[:6])
-                            relations.append(candidate)
+                        emit(RelationCandidate(*triple, s_start, s_end, "about", round(score, 3)))
+                cued: set[frozenset] = set()
+                if self._by_anchor and self._typeable(in_sentence[(s_start, s_end)], about_cls):
+                    if anchors is None:
+                        anchors = self._anchor_tokens(doc)
+                    at, to = bisect_left(anchors[0], s_start), bisect_left(anchors[0], s_end)
+                    if at < to:  # else no cue word: skip the matcher
+                        tokens = anchors[1][at:to]
+                        for candidate in self._cued(
+                            doc, s_start, s_end, tokens, in_sentence[(s_start, s_end)], about, about_cls
+                        ):
+                            cued.add(frozenset((candidate.subject, candidate.object)))
+                            emit(candidate)
                 if len(items) > self.max_mentions_per_sentence:
                     continue
                 for i, (iri_a, (cls_a, score_a)) in enumerate(items):
                     for iri_b, (cls_b, score_b) in items[i + 1 :]:
+                        if frozenset((iri_a, iri_b)) in cued:  # the cue said how they relate
+                            continue
                         triple = relation_for(cls_a, iri_a, cls_b, iri_b)
                         score = round(min(score_a, score_b) * _BASIS_CONFIDENCE["co-mention"], 3)
-                        candidate = RelationCandidate(*triple, s_start, s_end, "co-mention", score)
-                        if candidate[:6] not in seen:
-                            seen.add(candidate[:6])
-                            relations.append(candidate)
+                        emit(RelationCandidate(*triple, s_start, s_end, "co-mention", score))
         doc._.relations = relations
         return doc
 
+    def _matches(self, doc: Doc, s_start: int, s_end: int, anchors: list[tuple[int, int]]):
+        """Cue matches of one sentence, found by the anchors' cues in windows around them."""
+        sentence = doc.char_span(s_start, s_end)
+        if sentence is None:
+            return
+        seen: set[tuple[str, int, int]] = set()
+        for i, word in anchors:
+            for cue_name, matcher, before, after in self._by_anchor[word]:
+                if matcher is None:  # a one-word cue: the anchor is the match
+                    found = [(cue_name, i, i + 1)]
+                else:
+                    a = max(sentence.start, i - before)
+                    window = doc[a : min(sentence.end, i + after + 1)]
+                    found = [(cue_name, a + start, a + end) for _, start, end in matcher(window)]
+                for match in found:
+                    if match not in seen:
+                        seen.add(match)
+                        yield match
 
-@Language.factory("chaingraph_relations", default_config={"max_mentions_per_sentence": 12})
-def make_relation_typer(nlp: Language, name: str, max_mentions_per_sentence: int) -> RelationTyper:
+    def _cues_in(
+        self, doc: Doc, s_start: int, s_end: int, anchors: list[tuple[int, int]], mentions: list
+    ) -> list[_CueMatch]:
+        """The cues of one sentence that lie outside every mention, in text order."""
+        bracketed: dict[tuple[str, int], _CueMatch] = {}
+        plain: list[_CueMatch] = []
+        for cue_name, start, end in self._matches(doc, s_start, s_end, anchors):
+            cue = CUES[cue_name]
+            first, last = doc[start], doc[end - 1]
+            start_char, end_char = first.idx, last.idx + len(last)
+            if _inside_mention(mentions, start_char, first.idx + len(first)) or _inside_mention(
+                mentions, last.idx, end_char
+            ):
+                continue  # "use CAD software" is an ESCO skill, not a cue
+            if cue.not_after and start > 0 and doc[start - 1].lower_ in cue.not_after:
+                continue
+            if cue.bracket:
+                # Left side between the outer words; the shortest reach wins ("use X in Y in Z").
+                found = _CueMatch(cue, start_char, end_char, first.idx + len(first), last.idx)
+                key = (cue.name, start)
+                if key not in bracketed or bracketed[key].end > found.end:
+                    bracketed[key] = found
+            else:
+                plain.append(_CueMatch(cue, start_char, end_char, s_start, start_char))
+        # Of overlapping plain cues the longest wins: "required for" over "required".
+        plain.sort(key=lambda c: (c.start, -c.end))
+        kept: list[_CueMatch] = []
+        for found in plain:
+            if kept and found.start < kept[-1].end:
+                continue
+            kept.append(found)
+        return sorted(kept + list(bracketed.values()), key=lambda c: (c.end, c.start))
+
+    def _cued(
+        self, doc: Doc, s_start: int, s_end: int, anchors: list[tuple[int, int]], mentions: list, about, about_cls
+    ) -> list[RelationCandidate]:
+        """Relations stated by cue words in one sentence (see :mod:`chaingraph.nlp.cues`).
+
+        Each mention right of a cue is related to the nearest mention left of it whose classes the
+        cue's table types (or to the document's subject, for cues that allow it); when several
+        cues precede a mention, the nearest one that can type it decides. A mention that could
+        itself be the left side, standing between the cue and the mention, ends the cue's reach:
+        in "welders use AutoCAD, electricians Python", Python is not the welders'.
+        """
+        cues = self._cues_in(doc, s_start, s_end, anchors, mentions)
+        if not cues:
+            return []
+        found: list[RelationCandidate] = []
+        for j, right in enumerate(mentions):
+            for cue_match in reversed(cues):
+                cue = cue_match.cue
+                if cue_match.end > right.start:
+                    continue
+                if any(
+                    (m.cls, right.cls) in cue.pairs and cue_match.end <= m.start
+                    for m in mentions[:j]
+                    if m.end <= right.start
+                ):
+                    continue  # another subject stands between the cue and this mention
+                lefts = _left_side(doc, mentions, cue_match, right.cls)
+                if not lefts and cue.about_left and about and (about_cls, right.cls) in cue.pairs:
+                    lefts = [(about, about_cls, 1.0)]
+                if not lefts:
+                    continue
+                for iri, cls, score in lefts:
+                    if iri == right.concept:
+                        continue
+                    predicate, left_is_subject = cue.pairs[(cls, right.cls)]
+                    subject, obj = (iri, right.concept) if left_is_subject else (right.concept, iri)
+                    confidence = round(min(score, right.score) * _BASIS_CONFIDENCE["cue"], 3)
+                    found.append(RelationCandidate(subject, predicate, obj, s_start, s_end, "cue", confidence))
+                break
+        return found
+
+
+class _CueMatch(NamedTuple):
+    cue: Cue
+    start: int  # character offsets of the cue words
+    end: int
+    left_start: int  # where the cue's left side lies: before it, or inside a bracket cue
+    left_end: int
+
+
+def _text(doc: Doc, start: int, end: int) -> str:
+    # Not doc.text[start:end]: doc.text is built anew from all the tokens on every access.
+    span = doc.char_span(start, end) if start < end else None
+    return span.text_with_ws if span is not None else ""
+
+
+def _inside_mention(mentions: list, start: int, end: int) -> bool:
+    return any(m.start < end and start < m.end for m in mentions)
+
+
+def _left_side(doc: Doc, mentions: list, cue_match: _CueMatch, right_cls: str) -> list[tuple[str, str, float]]:
+    """The nearest mention left of the cue that the cue relates to ``right_cls``, with the mentions
+    enumerated together with it ("SQL, Python and R are used in ...")."""
+    pairs = cue_match.cue.pairs
+    side = [m for m in mentions if cue_match.left_start <= m.start and m.end <= cue_match.left_end]
+    for k in range(len(side) - 1, -1, -1):
+        if (side[k].cls, right_cls) not in pairs:
+            continue
+        chosen = [side[k]]
+        while (
+            k > 0
+            and (side[k - 1].cls, right_cls) in pairs
+            and _ENUMERATION.fullmatch(_text(doc, side[k - 1].end, side[k].start))
+        ):
+            k -= 1
+            chosen.append(side[k])
+        return [(m.concept, m.cls, m.score) for m in chosen]
+    return []
+
+
+@Language.factory("chaingraph_relations", default_config={"max_mentions_per_sentence": 12, "cues": True})
+def make_relation_typer(nlp: Language, name: str, max_mentions_per_sentence: int, cues: bool) -> RelationTyper:
     """Create the relation stage (see :class:`RelationTyper`)."""
-    return RelationTyper(name, max_mentions_per_sentence=max_mentions_per_sentence)
+    return RelationTyper(nlp, name, max_mentions_per_sentence=max_mentions_per_sentence, cues=cues)

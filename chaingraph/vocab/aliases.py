@@ -25,12 +25,18 @@ __all__ = [
     "common_words",
     "learn_vendors",
     "technology_aliases",
+    "is_software_category",
     "trailing_acronym",
     "drop_generic_suffix",
     "bare_form",
     "split_parenthetical",
     "programme_aliases",
     "is_usable_alias",
+    "LIGHT_VERBS",
+    "verb_object_aliases",
+    "AcronymTable",
+    "respelled",
+    "irregular_plural",
 ]
 
 # A label ending in a parenthetical: "Python (computer programming)" -> ("Python", "computer programming").
@@ -309,13 +315,17 @@ def learn_vendors(
     return VendorLexicon({prefix: n for prefix, n in counts.items() if n >= min_names})
 
 
-def technology_aliases(name: str, vendors: VendorLexicon | None = None) -> list[str]:
+def technology_aliases(name: str, vendors: VendorLexicon | None = None, category: bool = False) -> list[str]:
     """Short aliases of a technology name, in a stable order, without duplicates.
 
     ``"Dassault Systemes SolidWorks"`` -> ``["SolidWorks"]``;
     ``"Amazon Web Services AWS software"`` -> ``[..., "AWS", "Amazon Web Services", ...]``.
+    A category of software (``category``, e.g. a UNSPSC commodity, or :func:`is_software_category`)
+    only gets aliases that still end in "software": ``"LAN software"`` gets none.
     """
     name = " ".join(name.split())
+    if category or is_software_category(name):
+        return _category_aliases(name)
     forms = [name]
     out: list[str] = []
     paren = split_parenthetical(name)
@@ -342,6 +352,38 @@ def technology_aliases(name: str, vendors: VendorLexicon | None = None) -> list[
                 if rest and _looks_like_name(rest.split()[0]):
                     out.append(rest)
     out.extend(forms[1:])
+    return _usable(out, name)
+
+
+def is_software_category(name: str) -> bool:
+    """Whether ``name`` is a category of software written in common words, not a product name.
+
+    O*NET and UNSPSC name categories in sentence case ("Data input software", "Local area
+    network LAN software"): after the first word only lower-case words and acronyms. Without
+    "software" such words name the activity or the thing ("data input", "a local area network"),
+    so a category gets no alias that drops it. One word before "software" says nothing by its case
+    ("Minitab software"), and a capitalised word marks a product ("Amazon Web Services AWS software").
+
+    >>> is_software_category("Work order software"), is_software_category("Amazon Web Services AWS software")
+    (True, False)
+    """
+    words = name.split()
+    if len(words) < 3 or words[-1] != "software":
+        return False
+    inner = words[1:-1]
+    return any(w.islower() for w in inner) and all(w.islower() or _ACRONYM.match(w) for w in inner)
+
+
+def _category_aliases(name: str) -> list[str]:
+    """A software category's aliases, all still ending in "software" ("LAN software")."""
+    if not name.endswith(" software"):
+        return []
+    bare = " ".join(name.split()[:-1])
+    out = []
+    split = trailing_acronym(bare)
+    if split:
+        acronym, long_form = split
+        out += [f"{acronym} software", f"{long_form} software"]
     return _usable(out, name)
 
 
@@ -380,3 +422,153 @@ def _usable(aliases: Iterable[str], pref_label: str) -> list[str]:
         seen.add(key)
         out.append(alias)
     return out
+
+
+# --- Aliases the linker generates at load time (switchable: ``generated_aliases``) -------------
+
+#: Verbs that add nothing to the thing an ESCO skill names: "use CAD software" is the skill of
+#: CAD software. Verbs that change the meaning ("teach mathematics", "design bridges") are absent.
+LIGHT_VERBS = ("carry out", "use", "utilise", "utilize", "apply", "operate", "perform", "conduct", "execute", "employ")
+# Words that open a clause or a qualifier: an object holding one is not a compact noun phrase.
+_OBJECT_BREAKS = frozenset(
+    ["to", "for", "in", "on", "of", "into", "with", "using", "utilising", "utilizing", "under", "from", "at"]
+    + ["by", "as", "according", "when", "while", "during", "through", "within", "via", "and", "or", "&", "such"]
+)
+_MAX_OBJECT_WORDS = 4
+# Objects that name the occasion, not the thing: "education activities" in a policy is no skill.
+_GENERIC_OBJECTS = frozenset(["activity", "activities", "task", "tasks", "duty", "duties", "session", "sessions"])
+_ADJECTIVE_ENDINGS = ("ary", "al", "ive", "ous", "ic", "able", "ible", "ful", "less", "ly")
+
+
+def verb_object_aliases(label: str) -> list[str]:
+    """The object of a skill label that opens with a light verb, as the skill's alias.
+
+    ``"use CAD software"`` -> ``["CAD software", "CAD"]``; ``"operate a forklift"`` ->
+    ``["forklift"]``; labels whose object carries a clause ("use tools to fix a car") give ``[]``.
+    """
+    label = " ".join(label.split())
+    lower = label.casefold()
+    for verb in LIGHT_VERBS:
+        if lower.startswith(verb + " "):
+            words = label[len(verb) + 1 :].split()
+            break
+    else:
+        return []
+    if words and words[0].casefold() in _ARTICLES:
+        words = words[1:]
+    if not words or len(words) > _MAX_OBJECT_WORDS or any(w.casefold() in _OBJECT_BREAKS for w in words):
+        return []
+    if words[-1].casefold() in _GENERIC_OBJECTS:
+        return []
+    if len(words) == 1 and words[0].casefold().endswith(_ADJECTIVE_ENDINGS):
+        return []  # "apply multidisciplinary": an adjective names no thing
+    obj = " ".join(words)
+    out = [obj]
+    shorter = drop_generic_suffix(obj)
+    # "CAD software" -> "CAD", but "typesetting software" is not "typesetting".
+    if shorter and _looks_like_name(shorter):
+        out.append(shorter)
+    return _usable(out, label)
+
+
+class AcronymTable:
+    """Acronyms and their expansions (``ontologies/vocab/sources/acronyms-en.csv``).
+
+    :meth:`aliases` writes a label with its expansion abbreviated ("computer numerical control
+    machine operator" -> "CNC machine operator") and with its acronym spelled out (the first
+    expansion listed for it), and splits a parenthetical acronym off a label
+    ("Customer Relationship Management (CRM)" -> "CRM").
+    """
+
+    def __init__(self, pairs: Iterable[tuple[str, str]]) -> None:
+        self.pairs = [(a.strip(), " ".join(e.split())) for a, e in pairs if a.strip() and e.strip()]
+        self.expansion_of: dict[str, str] = {}
+        acronym_of: dict[str, str] = {}
+        for acronym, expansion in self.pairs:
+            self.expansion_of.setdefault(acronym, expansion)
+            acronym_of.setdefault(_expansion_key(expansion), acronym)
+        self._acronym_of = acronym_of
+        # Longest expansion first, so "computer numerically controlled" wins over a shorter one.
+        expansions = sorted({e for _, e in self.pairs}, key=len, reverse=True)
+        pattern = "|".join(_expansion_pattern(e) for e in expansions) or r"(?!)"
+        self._expansions = re.compile(rf"(?<![\w\-])(?:{pattern})(?P<plural>s?)(?![\w\-])", re.IGNORECASE)
+        acronyms = sorted(self.expansion_of, key=len, reverse=True)
+        pattern = "|".join(re.escape(a) for a in acronyms) or r"(?!)"
+        self._acronyms = re.compile(rf"(?<![\w\-/])(?:{pattern})(?![\w\-/])")
+
+    @classmethod
+    def read(cls, path) -> AcronymTable:
+        """The table in the CSV file ``path`` (columns ``acronym``, ``expansion``)."""
+        import csv
+
+        with open(path, encoding="utf-8", newline="") as stream:
+            return cls((row["acronym"], row["expansion"]) for row in csv.DictReader(stream))
+
+    def aliases(self, label: str, spell_out: bool = True) -> list[str]:
+        """The label with its expansions abbreviated and (``spell_out``) its acronyms spelled out.
+
+        A label ending in a parenthetical acronym of the words before it also gives the acronym.
+        """
+        label = " ".join(label.split())
+        out: list[str] = []
+        paren = split_parenthetical(label)
+        if paren is not None:
+            bare, inner = paren
+            words = [w for w in _SUBWORD_SPLIT.split(bare.lower()) if w]
+            if _ACRONYM.match(inner) and _has_letter(inner) and _abbreviates(inner, words):
+                out.append(inner)
+            label = bare  # the qualifier is no part of what people write
+        # "Computer aided design CAD software" already names its acronym.
+        if not self._acronyms.search(label):
+            short = self._expansions.sub(self._abbreviate, label)
+            if short != label:
+                out.append(short)
+        if spell_out and not self._expansions.search(label):
+            long = self._acronyms.sub(lambda m: self.expansion_of[m.group(0)], label)
+            if long != label:
+                out.append(long)
+        return _usable(out, label)
+
+    def _abbreviate(self, match: re.Match) -> str:
+        # The plural needs no mark: "GIS" and "geographic information systems" both norm to "gis".
+        found = match.group(0)[: len(match.group(0)) - len(match.group("plural"))]
+        return self._acronym_of.get(_expansion_key(found), found)
+
+
+def _expansion_key(text: str) -> str:
+    return " ".join(w for w in re.split(r"[\s,\-]+", text.casefold()) if w)
+
+
+def _expansion_pattern(expansion: str) -> str:
+    # Hyphens, commas and spaces between the words vary between vocabularies.
+    return r"[\s,\-]+".join(re.escape(w) for w in re.split(r"[\s,\-]+", expansion) if w)
+
+
+def respelled(label: str, variant_of) -> str | None:
+    """``label`` with each word that has another spelling replaced ("organise" -> "organize").
+
+    ``variant_of`` maps a lower-case word to its variant or ``None`` (the linker passes spaCy's
+    English ``lexeme_norm`` table, which holds British -> American spellings).
+    """
+    words = label.split()
+    changed = False
+    for k, word in enumerate(words):
+        variant = variant_of(word.casefold()) if word.isalpha() else None
+        if variant:
+            words[k] = variant.capitalize() if word[:1].isupper() else variant
+            changed = True
+    return " ".join(words) if changed else None
+
+
+def irregular_plural(label: str, plural_of) -> str | None:
+    """``label`` with its last word in an irregular plural ("data analysis" -> "data analyses").
+
+    ``plural_of`` maps a lower-case noun to its irregular plural or ``None``.
+    """
+    words = label.split()
+    if not words or not words[-1].isalpha():
+        return None
+    plural = plural_of(words[-1].casefold())
+    if not plural:
+        return None
+    return " ".join([*words[:-1], plural])

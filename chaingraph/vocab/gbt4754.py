@@ -148,7 +148,11 @@ ZH_ALIASES_FILE = "gbt4754_zh_aliases.csv"
 
 
 def read_zh_aliases(path: Path, industries: dict) -> dict[str, list[str]]:
-    """Curated Chinese aliases per code (``code, aliases`` with ``|`` between aliases), checked against the codes."""
+    """Curated Chinese aliases per code (``code, aliases`` with ``|`` between aliases), checked against the codes.
+
+    An alias written ``-名称`` withholds that name instead: the short name the importer would
+    otherwise derive (人力资源服务 -> 人力资源, which in texts is the workforce, not the industry).
+    """
     if not path.is_file():
         return {}
     aliases: dict[str, list[str]] = {}
@@ -193,10 +197,13 @@ def import_gbt4754(source_dir: Path, out_path: Path, en_labels: Path | None = No
         record.set_pref(item.name, "zh")
         record.add_hidden(without_parentheticals(item.name), "zh")
         # Texts drop the generic ending: 职业中介服务 is written 职业中介, 资本市场服务 资本市场.
-        if item.name.endswith("服务") and len(item.name) >= 6:
+        curated = aliases.get(code, ())
+        withheld = {a[1:] for a in curated if a.startswith("-")}
+        if item.name.endswith("服务") and len(item.name) >= 6 and item.name[:-2] not in withheld:
             record.add_hidden([item.name[:-2]], "zh")
-        for alias in aliases.get(code, ()):
-            record.add_hidden([alias], "zh")
+        for alias in curated:
+            if not alias.startswith("-"):
+                record.add_hidden([alias], "zh")
         if code in english:
             record.set_pref(english[code], "en")
         if item.parent:

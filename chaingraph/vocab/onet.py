@@ -152,7 +152,7 @@ def import_onet(source_dir: Path, out_path: Path) -> VocabStats:
         record.set_pref(title)
         # Commodity titles are generic ("Customer relationship management CRM software"): only
         # the acronym and suffix rules apply, no vendor stripping.
-        record.add_alt(technology_aliases(title))
+        record.add_alt(technology_aliases(title, category=True))
         graph.add_concept(record)
 
     slugs = technology_slugs(list(technologies))
