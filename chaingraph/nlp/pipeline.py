@@ -117,6 +117,9 @@ def build_pipeline(
         jieba.setLogLevel(logging.WARNING)  # it reports loading its dictionary on stderr
         # jieba's dictionary ships inside its package: nothing is downloaded.
         nlp = spacy.blank("zh", config={"nlp": {"tokenizer": {"segmenter": "jieba"}}})
+        # A dictionary of this pipeline's own: the linker adds its vocabulary's terms to it, and
+        # jieba's module-level one is shared by every pipeline (and test) in the process.
+        nlp.tokenizer.jieba_seg = jieba.Tokenizer()
     else:
         nlp = spacy.blank(lang)
     nlp.max_length = MAX_CHARS + 1
