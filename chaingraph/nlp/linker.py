@@ -325,6 +325,7 @@ _LOWER_JOINERS = frozenset(["of", "for", "and", "on", "the", "&"])
 #: A sentence whose words are at least this share capitalised is a heading or title, where
 #: capitals say nothing about names ("Welding Safety and Quality Control").
 _HEADING_CAPITALS = 0.6
+_HEADING_MAX_TOKENS = 40
 TITLE_IN_A_NAME, TITLE_IN_TEXT = 2, 1
 _TITLE_CLASSES = frozenset(["Occupation", "Programme"])
 
@@ -344,20 +345,27 @@ def _inside_a_name(doc: Doc, start: int, end: int) -> int:
     words = [t for t in doc[start:end] if t.is_alpha]
     if not words or not all(_title_cased(t) for t in words) or doc[start].is_sent_start:
         return 0
-    sentence = doc[start].sent if doc.has_annotation("SENT_START") else doc[:]
-    # The span itself and the sentence's first word are capitalised whatever the sentence is.
-    content = [
-        t
-        for t in sentence
-        if t.is_alpha and not t.is_sent_start and not start <= t.i < end
-        and t.text.lower() not in _LOWER_JOINERS and len(t) > 2
-    ]
-    # A heading has no full stop; a sentence of a law full of names ("the Comptroller General of
-    # the United States shall submit ... to the Committee on ...") does.
-    heading = not sentence.text.rstrip().endswith(".")
-    capitals = sum(_title_cased(t) or t.text.isupper() for t in content)
-    if heading and content and capitals >= _HEADING_CAPITALS * len(content):
-        return 0
+    try:
+        sentence = doc[start].sent
+    except ValueError:  # no sentence boundaries (the linker used without the sentence stage)
+        sentence = doc[:]
+    # A heading is short and has no full stop; a sentence of a law full of names ("the Comptroller
+    # General of the United States shall submit ... to the Committee on ...") has one. Long
+    # unpunctuated runs (lists) are not headings either, and scanning them would cost dearly.
+    if len(sentence) <= _HEADING_MAX_TOKENS and not sentence.text.rstrip().endswith("."):
+        # The span itself and the sentence's first word are capitalised whatever the sentence is.
+        content = [
+            t
+            for t in sentence
+            if t.is_alpha
+            and not t.is_sent_start
+            and not start <= t.i < end
+            and t.text.lower() not in _LOWER_JOINERS
+            and len(t) > 2
+        ]
+        capitals = sum(_title_cased(t) or t.text.isupper() for t in content)
+        if content and capitals >= _HEADING_CAPITALS * len(content):
+            return 0
     before = doc[start - 1] if start > 0 else None
     if before is not None and not before.is_sent_start and _title_cased(before):
         return TITLE_IN_A_NAME
