@@ -53,11 +53,14 @@ import platform
 import sys
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+
+from scoring import PRF  # noqa: E402  (a sibling script of bench/, not a package)
+
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "skillspan-dev"
 DEFAULT_JUDGED = ROOT / "bench" / "data" / "judged_mentions.jsonl"
 SUBSETS = ("house", "tech")
@@ -142,41 +145,6 @@ def token_span(starts: Sequence[int], start: int, end: int) -> Span:
     return bisect_right(starts, start) - 1, bisect_right(starts, end - 1)
 
 
-@dataclass(frozen=True)
-class PRF:
-    """Precision, recall and F1 from hit counts: ``p_hits`` of ``n_pred`` predictions were right and
-    ``g_hits`` of ``n_gold`` gold spans were found."""
-
-    p_hits: int
-    n_pred: int
-    g_hits: int
-    n_gold: int
-
-    @property
-    def precision(self) -> float:
-        return self.p_hits / self.n_pred if self.n_pred else 0.0
-
-    @property
-    def recall(self) -> float:
-        return self.g_hits / self.n_gold if self.n_gold else 0.0
-
-    @property
-    def f1(self) -> float:
-        p, r = self.precision, self.recall
-        return 2 * p * r / (p + r) if p + r else 0.0
-
-    def as_dict(self) -> dict:
-        return {
-            "right_predicted": self.p_hits,
-            "predicted": self.n_pred,
-            "found_gold": self.g_hits,
-            "gold": self.n_gold,
-            "precision": round(self.precision, 4),
-            "recall": round(self.recall, 4),
-            "f1": round(self.f1, 4),
-        }
-
-
 def _overlaps(a: Span, b: Span) -> bool:
     return a[0] < b[1] and b[0] < a[1]
 
@@ -193,7 +161,7 @@ def score(gold: Sequence[Iterable[Span]], pred: Sequence[Iterable[Span]]) -> dic
         strict += len(g & p)
         loose_p += sum(1 for x in p if any(_overlaps(x, y) for y in g))
         loose_g += sum(1 for y in g if any(_overlaps(x, y) for x in p))
-    return {"strict": PRF(strict, n_pred, strict, n_gold), "loose": PRF(loose_p, n_pred, loose_g, n_gold)}
+    return {"strict": PRF.exact(strict, n_pred, n_gold), "loose": PRF(loose_p, n_pred, loose_g, n_gold)}
 
 
 def build_profile(name: str):

@@ -38,48 +38,19 @@ import sys
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+
+from scoring import PRF  # noqa: E402  (a sibling script of bench/, not a package)
+
 DEFAULT_DATA = ROOT / "bench" / "data" / "zh_dev_sentences.jsonl"
 
 SKOS = "http://www.w3.org/2004/02/skos/core#"
 CG = "https://w3id.org/chaingraph/ontology#"
 
 Span = tuple[int, int, str]  # (start, end, concept IRI)
-
-
-@dataclass(frozen=True)
-class PR:
-    """Right, predicted and gold counts, with precision, recall and F1."""
-
-    tp: int
-    n_pred: int
-    n_gold: int
-
-    @property
-    def precision(self) -> float:
-        return self.tp / self.n_pred if self.n_pred else 0.0
-
-    @property
-    def recall(self) -> float:
-        return self.tp / self.n_gold if self.n_gold else 0.0
-
-    @property
-    def f1(self) -> float:
-        p, r = self.precision, self.recall
-        return 2 * p * r / (p + r) if p + r else 0.0
-
-    def as_dict(self) -> dict:
-        return {
-            "tp": self.tp,
-            "pred": self.n_pred,
-            "gold": self.n_gold,
-            "precision": round(self.precision, 4),
-            "recall": round(self.recall, 4),
-            "f1": round(self.f1, 4),
-        }
 
 
 def _canon(canon: dict[str, str] | None, iri: str) -> str:
@@ -110,7 +81,7 @@ def match_overlap(
 
 def score(
     gold: Sequence[Sequence[Span]], pred: Sequence[Sequence[Span]], canon: dict[str, str] | None = None
-) -> dict[str, PR]:
+) -> dict[str, PRF]:
     """Strict, overlap and concept-level scores of ``pred`` against ``gold`` (one list per sentence)."""
     if len(gold) != len(pred):
         raise ValueError("gold and pred must hold the same number of sentences")
@@ -128,9 +99,9 @@ def score(
         n_pred_c += len(p_c)
         concept += len(g_c & p_c)
     return {
-        "strict": PR(strict, n_pred, n_gold),
-        "overlap": PR(overlap, n_pred, n_gold),
-        "concept": PR(concept, n_pred_c, n_gold_c),
+        "strict": PRF.exact(strict, n_pred, n_gold),
+        "overlap": PRF.exact(overlap, n_pred, n_gold),
+        "concept": PRF.exact(concept, n_pred_c, n_gold_c),
     }
 
 
@@ -177,10 +148,10 @@ def _spans(items: Iterable[dict]) -> list[Span]:
     return [(m["start"], m["end"], m["concept"]) for m in items]
 
 
-def _fmt(name: str, pr: PR) -> str:
+def _fmt(name: str, pr: PRF) -> str:
     return (
         f"{name:<15}{pr.precision:>7.3f}{pr.recall:>8.3f}{pr.f1:>8.3f}"
-        f"   ({pr.tp} right / {pr.n_pred} predicted / {pr.n_gold} gold)"
+        f"   ({pr.p_hits} right / {pr.n_pred} predicted / {pr.n_gold} gold)"
     )
 
 

@@ -89,13 +89,13 @@ def test_scores_on_a_hand_computed_example(eval_zh):
     pred = [[(0, 2, "A"), (3, 6, "B"), (7, 9, "D")], [(0, 4, "X")]]
     s = eval_zh.score(gold, pred)
     # strict: only (0, 2, A) is right; 4 predicted, 3 gold
-    assert (s["strict"].tp, s["strict"].n_pred, s["strict"].n_gold) == (1, 4, 3)
+    assert (s["strict"].p_hits, s["strict"].n_pred, s["strict"].n_gold) == (1, 4, 3)
     assert s["strict"].precision == pytest.approx(1 / 4) and s["strict"].recall == pytest.approx(1 / 3)
     assert s["strict"].f1 == pytest.approx(2 * (1 / 4) * (1 / 3) / (1 / 4 + 1 / 3))
     # overlap: (3, 6, B) overlaps (3, 5, B) as well
     assert s["overlap"].precision == pytest.approx(2 / 4) and s["overlap"].recall == pytest.approx(2 / 3)
     # concept level: {A, B, D} vs {A, B} and {X} vs {C}
-    assert (s["concept"].tp, s["concept"].n_pred, s["concept"].n_gold) == (2, 4, 3)
+    assert (s["concept"].p_hits, s["concept"].n_pred, s["concept"].n_gold) == (2, 4, 3)
     # identifying X with C makes the second sentence right at every level
     s = eval_zh.score(gold, pred, {"X": "C"})
     assert s["strict"].precision == pytest.approx(2 / 4) and s["strict"].recall == pytest.approx(2 / 3)
