@@ -92,7 +92,8 @@ def view_command(
 ) -> None:
     """Write the graph as one interactive HTML page (works offline; open it in any browser)."""
     from chaingraph.store import StoreError
-    from chaingraph.views.graph_view import ViewError, graph_view
+    from chaingraph.views.graph_view import graph_view
+    from chaingraph.views.selection import ViewError
 
     filters = view_filters(focus, depth, chains, classes, min_weight, max_nodes, lang)
     try:
@@ -125,7 +126,8 @@ def export_graph_view(
     import sys
 
     from chaingraph.store import StoreError
-    from chaingraph.views.graph_view import ViewError, export_view
+    from chaingraph.views.export import export_view
+    from chaingraph.views.selection import ViewError
 
     filters = view_filters(focus, depth, chains, classes, min_weight, max_nodes, lang)
     target = output if output is not None else (stdout or sys.stdout.buffer)
