@@ -4,7 +4,7 @@ Sends GET requests of one query shape from 50 concurrent keep-alive HTTP/1.1 cli
 servers over the loopback interface, in one run:
 
 * ``chaingraph serve`` as it ships (answers of repeated queries cached per store generation),
-* ``chaingraph serve --cache-mb 0`` (every request evaluated by a query worker),
+* ``chaingraph serve --cache-mb 0`` (every request evaluated: the figure the target is judged on),
 * ``oxigraph serve-read-only --union-default-graph --cors`` on an Oxigraph backup of the same
   store generation (the PyPI package ``oxigraph``; ``--timeout-s`` only if asked for, see below).
 
@@ -15,7 +15,7 @@ The query shapes (``--query``, several to run them one after the other on the sa
     require them (``cg:requires``), with English labels, ordered: 25-45 rows on the demo store.
 ``label``
     The programme's labels: one triple pattern, so mostly the cost of HTTP and of handing the
-    query to a worker.
+    query to an evaluation thread.
 
 Each request asks about the next of ``--anchors`` programmes in turn (CIP 15.0406 first, then
 those with the longest two-hop answers), so the uncached servers evaluate a different query
@@ -24,11 +24,11 @@ each time and the cached one holds several answers, as it would for real clients
 The requests go in rounds, the servers taking turns, so that the load of a shared machine
 falls on all three alike. Every answer is checked against the first one for its anchor; a
 different body, an HTTP error or a broken connection counts as an error. Prints requests/s,
-p50/p95 latency, errors and the server's CPU time per request (its processes and their
-children) for each, and the chaingraph / oxigraph ratio.
+p50/p95 latency, errors, the server's CPU time and context switches per request (its processes,
+their threads and children) for each, and the chaingraph / oxigraph ratio.
 
     python bench/serve_load.py [--store DIR] [--query two-hop label] [--requests 10000]
-                               [--concurrency 50] [--rounds 5] [--anchors 8] [--workers N]
+                               [--concurrency 50] [--rounds 5] [--anchors 8] [--workers N] [--threads N]
 
 Without ``--store`` (or if the store is empty) the bundled corpus is built into a temporary
 store first. Bounded: each server gets ``--requests`` requests per query shape and the whole
@@ -98,6 +98,7 @@ class Target:
     cache_hits: int = 0
     seconds: float = 0.0
     cpu_ticks: int = 0
+    switches: int = 0
 
     @property
     def url(self) -> str:
@@ -169,11 +170,12 @@ async def load(target: Target, queries: list[str], requests: int, concurrency: i
             "Accept: application/sparql-results+json\r\n\r\n".encode()
         )
     budget = [requests]
-    cpu_before = server_ticks(target)
+    cpu_before, switches_before = server_ticks(target), server_switches(target)
     started = time.perf_counter()
     await asyncio.gather(*(client(target, encoded, budget, deadline) for _ in range(concurrency)))
     target.seconds += time.perf_counter() - started
     target.cpu_ticks += server_ticks(target) - cpu_before
+    target.switches += server_switches(target) - switches_before
 
 
 # ---------------------------------------------------------------------- servers
@@ -185,15 +187,32 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def server_ticks(target: Target) -> int:
-    """CPU time (clock ticks) of the server process and its live children (the query workers)."""
+def server_pids(target: Target) -> list[int]:
+    """The server process and its live children (chaingraph's serving processes)."""
     assert target.process is not None
     pids = [target.process.pid]
     for task in Path(f"/proc/{target.process.pid}/task").glob("*/children"):
         with contextlib.suppress(OSError):  # a thread may end between listing and reading
             pids += [int(p) for p in task.read_text().split()]
+    return pids
+
+
+def server_switches(target: Target) -> int:
+    """Context switches so far of every thread of the server's processes (voluntary and not)."""
     total = 0
-    for pid in pids:
+    for pid in server_pids(target):
+        for status in Path(f"/proc/{pid}/task").glob("*/status"):
+            with contextlib.suppress(OSError):
+                for line in status.read_text().splitlines():
+                    if "ctxt_switches:" in line:
+                        total += int(line.split()[1])
+    return total
+
+
+def server_ticks(target: Target) -> int:
+    """CPU time (clock ticks) of the server process and its live children."""
+    total = 0
+    for pid in server_pids(target):
         with contextlib.suppress(OSError):
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
             total += int(fields[11]) + int(fields[12])  # utime, stime
@@ -285,7 +304,7 @@ def report(
     print()
     tick = os.sysconf("SC_CLK_TCK")
     header = f"{'server':<34}{'requests':>9}{'errors':>8}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}"
-    header += f"{'CPU µs/req':>12}{'cached':>8}"
+    header += f"{'CPU µs/req':>12}{'switches/req':>14}{'cached':>8}"
     print(header)
     print("-" * len(header))
     for t in targets:
@@ -295,10 +314,11 @@ def report(
         p95 = ordered[int(0.95 * (len(ordered) - 1))] * 1000 if ordered else float("nan")
         rate = done / t.seconds if t.seconds else 0.0
         cpu = t.cpu_ticks / tick / max(done, 1) * 1e6
+        switches = t.switches / max(done, 1)
         cached = f"{100 * t.cache_hits / done:.0f} %" if done and t.name.startswith("chaingraph") else "-"
         print(
             f"{t.name:<34}{done + len(t.errors):>9,}{len(t.errors):>8}{rate:>9.0f}{p50:>9.2f}{p95:>9.2f}"
-            f"{cpu:>12.0f}{cached:>8}"
+            f"{cpu:>12.0f}{switches:>14.2f}{cached:>8}"
         )
         if t.errors:
             kinds = {e: t.errors.count(e) for e in set(t.errors)}
@@ -322,7 +342,8 @@ def measure(targets: list[Target], args: argparse.Namespace, queries: list[str],
     for target in targets:
         target.expected = {}  # the warm-up's answers are the ones every later answer must match
         asyncio.run(load(target, queries, args.warmup, args.concurrency, deadline))
-        target.latencies, target.errors, target.cache_hits, target.seconds, target.cpu_ticks = [], [], 0, 0, 0
+        target.latencies, target.errors, target.cache_hits = [], [], 0
+        target.seconds, target.cpu_ticks, target.switches = 0, 0, 0
     per_round = [args.requests // args.rounds + (i < args.requests % args.rounds) for i in range(args.rounds)]
     for number, count in enumerate(per_round):
         order = targets[number % 3 :] + targets[: number % 3]  # take turns going first
@@ -348,6 +369,7 @@ def main() -> None:
     parser.add_argument("--time-limit", type=float, default=900.0, help="seconds for the whole measurement")
     parser.add_argument("--oxigraph-timeout", type=int, default=None, help="pass --timeout-s N to oxigraph")
     parser.add_argument("--workers", type=int, default=None, help="pass --workers N to chaingraph serve")
+    parser.add_argument("--threads", type=int, default=None, help="pass --threads N to chaingraph serve")
     args = parser.parse_args()
 
     with contextlib.suppress(ImportError):
@@ -371,6 +393,8 @@ def main() -> None:
         serve = [sys.executable, "-c", "from chaingraph.cli.serve import app; app()", "serve", "--store", str(store)]
         if args.workers:
             serve += ["--workers", str(args.workers)]
+        if args.threads:
+            serve += ["--threads", str(args.threads)]
         ports = [free_port() for _ in range(3)]
         bare = [oxigraph_binary(), "serve-read-only", "--location", str(work / "oxigraph")]
         bare += ["--bind", f"127.0.0.1:{ports[2]}", "--cors", "--union-default-graph"]

@@ -1,6 +1,7 @@
 """``chaingraph serve``: a real server on 127.0.0.1 over a store built from the mini vocabulary,
 queried by real clients (SPARQLWrapper, rdflib's SPARQLStore, plain HTTP): protocol, formats,
-limits, the update guard, the query page, saved queries, and a clean stop."""
+limits, the update guard, the query page, saved queries, the supervisor of the serving processes
+(a runaway query retires its process, a replacement takes over), and a clean stop."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import asyncio
 import csv
 import io
 import json
+import os
 import signal
 import socket
 import subprocess
@@ -20,6 +22,7 @@ import urllib.parse
 import urllib.request
 import xml.etree.ElementTree as ET
 from concurrent.futures import ThreadPoolExecutor
+from http.client import HTTPConnection
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -27,9 +30,9 @@ import pytest
 from typer.testing import CliRunner
 
 from chaingraph import api
-from chaingraph.serve import worker
+from chaingraph.serve import answers
+from chaingraph.serve.evaluator import Evaluator, QueryTimeout
 from chaingraph.serve.formats import Choice, negotiate
-from chaingraph.serve.pool import QueryTimeout, WorkerPool
 from chaingraph.serve.protocol import parse_form
 from chaingraph.serve.queries import NamedQueryError, bind_parameters, load_named_query, named_queries
 from chaingraph.serve.results import OXIGRAPH_FORMATS, holds_more_than, write_solutions
@@ -46,6 +49,7 @@ TIMEOUT = 2.0
 # answer can be written, so the query runs until it is killed.
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
 TOKEN = "s3cret-token"
+ORIGINAL_STAT = os.stat
 BROWSER = "text/html, application/xml;q=0.9, */*;q=0.8"  # what a browser's address bar sends
 
 CURRICULUM = (
@@ -84,6 +88,14 @@ def children(pid: int) -> set[int]:
     for task in Path(f"/proc/{pid}/task").glob("*/children"):
         found.update(int(p) for p in task.read_text().split())
     return found
+
+
+def wait_for(condition, seconds: float = 15):
+    """The first true value of ``condition()`` within ``seconds``, else its last value."""
+    deadline = time.monotonic() + seconds
+    while not (value := condition()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return value
 
 
 def alive(pid: int) -> bool:
@@ -126,7 +138,11 @@ class Server:
         else:
             self.stop()
             raise RuntimeError("chaingraph serve did not answer within 60 s")
-        self.workers = children(self.process.pid)
+        # One process answering is not all of them: the supervisor says when every one serves.
+        if not wait_for(lambda: "serving processes answering" in self.output(), 60):
+            self.stop()
+            raise RuntimeError(f"not every serving process started: {self.output()}")
+        self.workers = children(self.process.pid)  # the serving processes
 
     def output(self) -> str:
         self.log.flush()
@@ -150,7 +166,7 @@ class Server:
         deadline = time.monotonic() + 5
         while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert not [pid for pid in workers if alive(pid)], "query workers outlived the server"
+        assert not [pid for pid in workers if alive(pid)], "serving processes outlived the server"
 
 
 def http(
@@ -430,13 +446,9 @@ class TestLimits:
         assert status == 503
         assert b"time limit" in body
         assert TIMEOUT <= outcome["runaway_seconds"] < TIMEOUT + 5
-        # Stopped, not abandoned: its worker process is gone and a fresh one took its place.
-        killed = {pid for pid in before if not alive(pid)}
-        assert len(killed) == 1
-        deadline = time.monotonic() + 15
-        while len(children(server.process.pid)) < 2 and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert len(children(server.process.pid)) == 2
+        # Stopped, not abandoned: its serving process retired and a fresh one took its place.
+        assert len(wait_for(lambda: {pid for pid in before if not alive(pid)})) == 1
+        assert len(wait_for(lambda: len(children(server.process.pid)) == 2 and children(server.process.pid))) == 2
         assert get(server, "ASK {}")[0] == 200
 
 
@@ -449,7 +461,7 @@ def test_a_query_whose_client_leaves_is_stopped(store):
             urllib.request.urlopen(patient.url + "/query?" + urllib.parse.urlencode({"query": RUNAWAY}), timeout=1)
         while all(alive(pid) for pid in before) and time.monotonic() - started < 15:
             time.sleep(0.1)
-        assert len([pid for pid in before if not alive(pid)]) == 1, "the abandoned query kept its worker"
+        assert len([pid for pid in before if not alive(pid)]) == 1, "the abandoned query kept running"
         assert time.monotonic() - started < 15  # long before the 60 s time limit
     finally:
         patient.stop()
@@ -486,9 +498,15 @@ class TestUpdates:
             assert http(url, data=body, headers=plain)[0] == 403
             assert http(url, data=body, headers={**plain, "Authorization": "Bearer wrong"})[0] == 403
             ask = PREFIXES + f"ASK {{ <{WELDER}> cg:uses <{EX}excel> }}"
-            status, headers, answer = get(writable, ask)
-            assert json.loads(answer)["boolean"] is False
-            assert get(writable, ask)[1]["chaingraph-cache"] == "hit"
+            # Each serving process keeps its own answers: ask twice on one connection.
+            connection = HTTPConnection("127.0.0.1", writable.port, timeout=30)
+            path = "/query?" + urllib.parse.urlencode({"query": ask})
+            for expected in ("miss", "hit"):
+                connection.request("GET", path)
+                response = connection.getresponse()
+                assert json.loads(response.read())["boolean"] is False
+                assert response.getheader("Chaingraph-Cache") == expected
+            connection.close()
             status, _, _ = http(url, data=body, headers={**plain, "Authorization": f"Bearer {TOKEN}"})
             assert status == 204
             status, headers, answer = get(writable, ask)
@@ -686,81 +704,116 @@ class TestSolutionCount:
         store = ox.Store()
         store.add(ox.Quad(ox.NamedNode(EX + "a"), ox.NamedNode(EX + "p"), ox.Literal("x"), ox.DefaultGraph()))
         request = {"sparql": "SELECT * WHERE { ?s ?p ?o }", "solutions": "json", "graph": None, "max_rows": 5}
-        written = worker.evaluate(store, request)
-        monkeypatch.setattr(worker, "SERIALIZED_LIMIT", 10)  # pyoxigraph's document is too long to keep
-        read = worker.evaluate(store, request)
+        written = answers.evaluate(store, request)
+        monkeypatch.setattr(answers, "SERIALIZED_LIMIT", 10)  # pyoxigraph's document is too long to keep
+        read = answers.evaluate(store, request)
         assert read[0] == written[0] == {"status": 200, "format": "json", "truncated": False}
         assert json.loads(read[1]) == json.loads(written[1])
-        assert worker.evaluate(store, {**request, "max_rows": 0})[0]["status"] == 422
+        assert answers.evaluate(store, {**request, "max_rows": 0})[0]["status"] == 422
 
 
-class TestFrames:
-    def test_repeated_metadata_is_encoded_as_json_would(self):
-        for meta in (
-            {"status": 200, "format": "json", "truncated": False},
-            {"op": "query", "generation": None, "solutions": "csv", "graph": None, "max_rows": 5, "truncate": True},
-            {"op": "query", "default_graph": ["urn:g"], "named_graphs": []},  # lists: not kept, still right
-        ):
-            for _ in range(2):
-                assert json.loads(worker.encode_meta(meta)) == meta
-                meta_out, body = worker.read_frame(io.BytesIO(worker.encode_frame(meta, b"SELECT")))
-                assert (meta_out, body) == (meta, b"SELECT")
+class TestEvaluator:
+    """The evaluation threads, driven with functions that block on an event instead of queries."""
 
-    def test_a_decoded_frame_is_the_readers_own(self):
-        frame = worker.encode_frame({"op": "query"}, b"ASK {}")
-        first, _ = worker.read_frame(io.BytesIO(frame))
-        first["sparql"] = "changed"
-        assert worker.read_frame(io.BytesIO(frame))[0] == {"op": "query"}
-
-
-def _cpu_ticks(pid: int) -> int:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return int(fields[11]) + int(fields[12])
-
-
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
-class TestPool:
-    def test_requests_one_at_a_time_go_to_the_worker_that_answered_last(self, store):
-        """The worker just used has its memory in the CPU's caches; taking turns cost more CPU."""
-
-        generation = str(api.open_store(store)._current_generation())
-
-        async def scenario() -> dict[int, int]:
-            pool = WorkerPool(2)
-            await pool.start()
-            try:
-                before = {pid: _cpu_ticks(pid) for pid in pool.pids}
-                heavy = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f }"
-                request = {"op": "query", "generation": generation, "solutions": "json", "graph": None, "max_rows": 5}
-                for _ in range(30):
-                    reply = await pool.run(request, time.monotonic() + 30, heavy.encode())
-                    assert reply.meta["status"] == 200
-                return {pid: _cpu_ticks(pid) - before[pid] for pid in pool.pids}
-            finally:
-                await pool.close()
-
-        used = asyncio.run(scenario())
-        assert sorted(used.values())[0] <= 1  # one worker did all of it, the other slept
-
-    def test_requests_wait_their_turn_and_give_up_at_their_deadline(self, store):
-        generation = str(api.open_store(store)._current_generation())
+    def test_a_call_past_its_deadline_retires_the_process_while_the_others_are_answered(self):
+        release, retired = threading.Event(), []
 
         async def scenario() -> list:
-            pool = WorkerPool(1)
-            await pool.start()
+            evaluator = Evaluator(2, on_retire=retired.append)
+            evaluator.start()
             try:
-                request = {"op": "query", "generation": generation, "solutions": "json", "graph": None, "max_rows": 5}
-                quick = [pool.run(request, time.monotonic() + 30, b"ASK {}") for _ in range(5)]
-                late = pool.run(request, time.monotonic() + 0.5, RUNAWAY.encode())
-                behind = pool.run(request, time.monotonic() + 0.2, b"ASK {}")  # waits behind the runaway one
-                return await asyncio.gather(*quick, late, behind, return_exceptions=True)
+                stuck = evaluator.run(time.monotonic() + 0.3, release.wait)
+                quick = [evaluator.run(time.monotonic() + 5, sum, (n, 1)) for n in range(5)]
+                return await asyncio.gather(stuck, *quick, return_exceptions=True)
             finally:
-                await pool.close()
+                release.set()
+                evaluator.close()
 
-        *quick, late, behind = asyncio.run(scenario())
-        assert all(reply.meta["status"] == 200 for reply in quick)
-        assert isinstance(late, QueryTimeout) and "ran past" in str(late)
+        stuck, *quick = asyncio.run(scenario())
+        assert isinstance(stuck, QueryTimeout) and "ran past the time limit" in str(stuck)
+        assert quick == [1, 2, 3, 4, 5]
+        assert retired == ["a query ran past the time limit"]
+
+    def test_a_call_waiting_for_a_thread_gives_up_at_its_deadline_and_never_runs(self):
+        release, retired, ran = threading.Event(), [], []
+
+        async def scenario() -> list:
+            evaluator = Evaluator(1, on_retire=retired.append)
+            evaluator.start()
+            loop = asyncio.get_running_loop()
+            try:
+                loop.call_later(0.5, release.set)
+                busy = evaluator.run(time.monotonic() + 5, release.wait)
+                behind = evaluator.run(time.monotonic() + 0.2, ran.append, "behind")
+                first = await asyncio.gather(busy, behind, return_exceptions=True)
+                return [*first, await evaluator.run(time.monotonic() + 5, ran.append, "after")]
+            finally:
+                evaluator.close()
+
+        busy, behind, after = asyncio.run(scenario())
+        assert busy is True
         assert isinstance(behind, QueryTimeout) and "stayed busy" in str(behind)
+        assert (after, ran, retired) == (None, ["after"], [])
+
+    def test_a_cancelled_call_retires_the_process_only_if_it_had_started(self):
+        release, retired, ran = threading.Event(), [], []
+
+        async def scenario() -> None:
+            evaluator = Evaluator(1, on_retire=retired.append)
+            evaluator.start()
+            try:
+                started = asyncio.ensure_future(evaluator.run(time.monotonic() + 5, release.wait))
+                queued = asyncio.ensure_future(evaluator.run(time.monotonic() + 5, ran.append, "queued"))
+                await asyncio.sleep(0.2)
+                queued.cancel()
+                await asyncio.sleep(0.05)
+                assert retired == []  # the queued call had not started: nothing to stop
+                started.cancel()
+                await asyncio.gather(started, queued, return_exceptions=True)
+            finally:
+                release.set()
+                evaluator.close()
+
+        asyncio.run(scenario())
+        assert retired == ["the client of a running query went away"]
+        assert ran == []
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="inotify")
+class TestGeneration:
+    def test_a_watched_store_is_reread_only_when_its_directory_changes(self, tmp_path, monkeypatch):
+        from chaingraph.serve.cache import Generation
+        from chaingraph.store import EmbeddedStore
+
+        for name in ("gen-000001", "gen-000002"):
+            (tmp_path / name).mkdir()
+        (tmp_path / "CURRENT").write_text("gen-000001\n")
+        generation = Generation(EmbeddedStore(tmp_path))
+        checks = []  # stat calls on CURRENT
+
+        def counting_stat(path, *args, **kwargs):
+            if str(path).endswith("CURRENT"):
+                checks.append(path)
+            return ORIGINAL_STAT(path, *args, **kwargs)
+
+        async def scenario() -> tuple[str | None, list, list, str | None]:
+            loop = asyncio.get_running_loop()
+            generation.watch(loop)
+            first = generation.current()
+            monkeypatch.setattr(os, "stat", counting_stat)
+            unchanged = [generation.current() for _ in range(3)]
+            monkeypatch.undo()
+            (tmp_path / "CURRENT.tmp").write_text("gen-000002\n")
+            os.replace(tmp_path / "CURRENT.tmp", tmp_path / "CURRENT")  # as a build publishes
+            await asyncio.sleep(0.05)  # the loop reads the directory's events
+            changed = generation.current()
+            generation.unwatch(loop)
+            return first, unchanged, list(checks), changed
+
+        first, unchanged, checked, changed = asyncio.run(scenario())
+        assert first == str(tmp_path / "gen-000001") and unchanged == [first] * 3
+        assert checked == []  # nothing checked per request while nothing changed
+        assert changed == str(tmp_path / "gen-000002")
 
 
 class TestParseForm:
@@ -816,3 +869,62 @@ def test_server_leaves_no_process_behind(store):
     assert len(workers) == 2 and all(alive(pid) for pid in workers)
     server.stop()
     assert not any(alive(pid) for pid in workers)
+
+
+# ---------------------------------------------------------------------- the supervisor
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+class TestSupervisor:
+    def test_a_runaway_query_retires_its_process_and_the_replacement_serves(self, store):
+        single = Server(store, "--timeout", str(TIMEOUT), "--workers", "1")
+        try:
+            (first,) = single.workers
+            outcome: dict = {}
+            thread = threading.Thread(target=lambda: outcome.update(runaway=get(single, RUNAWAY)))
+            thread.start()
+            time.sleep(0.5)  # the runaway query now holds one thread of the only serving process
+            # That process answers a concurrent query on another of its threads.
+            status, _, body = get(single, PREFIXES + f"ASK {{ <{WELDER}> cg:teaches ?skill }}")
+            assert (status, json.loads(body)["boolean"]) == (200, False)
+            assert "runaway" not in outcome
+            thread.join(timeout=TIMEOUT + 30)
+            status, headers, body = outcome["runaway"]
+            assert status == 503 and headers["access-control-allow-origin"] == "*"
+            assert body.decode().startswith("the query ran past the time limit and was stopped (2 s)")
+            # Asked at once: the retiring process accepts no more, the query waits for the replacement.
+            status, _, body = get(single, PREFIXES + f"ASK {{ <{WELDING_PROGRAMME}> cg:teaches ?skill }}")
+            assert (status, json.loads(body)["boolean"]) == (200, True)
+            assert wait_for(lambda: not alive(first)), "the retired process kept running the runaway query"
+            replacements = children(single.process.pid)
+            assert len(replacements) == 1 and first not in replacements
+            status, _, body = get(single, SELECT_TEACHES, accept="text/csv")
+            assert status == 200 and body.startswith(b"skill,label\r\n")
+            assert "a query ran past the time limit: serving process" in single.output()
+        finally:
+            single.stop()
+
+    def test_a_serving_process_that_dies_is_replaced(self, store):
+        pair = Server(store, "--workers", "2")
+        try:
+            victim = min(pair.workers)
+            os.kill(victim, signal.SIGKILL)
+            now = wait_for(lambda: victim not in children(pair.process.pid) and len(children(pair.process.pid)) == 2)
+            assert now, pair.output()
+            serving = children(pair.process.pid)
+            assert victim not in serving and len(serving) == 2
+            assert [get(pair, "ASK {}")[0] for _ in range(10)] == [200] * 10
+            assert f"serving process {victim} exited" in pair.output()
+        finally:
+            pair.stop()
+
+    def test_a_taken_port_is_one_clear_error(self, store):
+        from chaingraph.cli.serve import app
+
+        with socket.socket() as taken:
+            taken.bind(("127.0.0.1", 0))
+            taken.listen()
+            port = taken.getsockname()[1]
+            result = CliRunner().invoke(app, ["serve", "--store", str(store), "--port", str(port)])
+        assert result.exit_code == 1
+        assert f"cannot listen on 127.0.0.1:{port}" in result.output

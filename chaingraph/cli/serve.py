@@ -30,7 +30,7 @@ def serve(
     ),
     port: Annotated[int, typer.Option(help="TCP port.")] = 7878,
     timeout: Annotated[
-        float, typer.Option(help="Seconds a query may run; then its worker is killed and the answer is 503.")
+        float, typer.Option(help="Seconds a query may run; then it is stopped and the answer is 503.")
     ] = 30.0,
     max_rows: Annotated[
         int,
@@ -41,8 +41,9 @@ def serve(
         ),
     ] = 100_000,
     workers: Annotated[
-        int | None, typer.Option(help="Queries evaluated at once, one process each (default: cores, at least 2).")
+        int | None, typer.Option(help="Serving processes on the one port (default: cores, at least 2).")
     ] = None,
+    threads: Annotated[int, typer.Option(help="Queries each serving process evaluates at once, on threads.")] = 2,
     allow_update: Annotated[
         bool, typer.Option("--allow-update", help="Accept SPARQL updates that carry the update token.")
     ] = False,
@@ -61,9 +62,9 @@ def serve(
 ) -> None:
     """Serve the store over HTTP: SPARQL 1.1 Protocol at /query, a query page at /."""
     from chaingraph.resources import default_store_path
-    from chaingraph.serve.app import ServeConfig
+    from chaingraph.serve.app import ServeConfig, default_workers
     from chaingraph.serve.app import serve as run_server
-    from chaingraph.serve.pool import default_workers
+    from chaingraph.serve.supervisor import ServeError
     from chaingraph.store import StoreError, open_store
 
     given = store if store is not None else default_store_path()
@@ -76,6 +77,7 @@ def serve(
             timeout=timeout,
             max_rows=max_rows,
             workers=workers if workers is not None else default_workers(),
+            threads=threads,
             allow_update=allow_update,
             update_token=update_token,
             cache_mb=cache_mb,
@@ -90,4 +92,7 @@ def serve(
     if not _is_loopback(host):
         err.print(f"[yellow]warning:[/yellow] listening on {host}: other machines can query the store")
     err.print(f"SPARQL endpoint http://{host}:{port}/query, query page http://{host}:{port}/", markup=False)
-    run_server(config, host, port, access_log=access_log)
+    try:
+        run_server(config, host, port, access_log=access_log)
+    except ServeError as error:
+        raise fail(str(error)) from None

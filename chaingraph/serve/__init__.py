@@ -8,15 +8,25 @@ routes and answers, :mod:`chaingraph.serve.queries` the saved competency queries
 
 Design
 ------
-uvicorn (httptools, uvloop) takes the HTTP requests. The protocol paths go straight to a bare
-ASGI application (:mod:`chaingraph.serve.protocol`), the query page and the rest to Starlette. A
-pool of worker processes (:mod:`chaingraph.serve.pool`), each holding a read-only pyoxigraph
-handle on the live generation, evaluates the queries and returns the finished results document
-(written by pyoxigraph, checked against the row limit), which the server forwards as it is;
-answers to repeated GET requests are kept per generation (:mod:`chaingraph.serve.cache`).
+A small supervisor (:mod:`chaingraph.serve.supervisor`) holds the listening socket and keeps
+``--workers`` serving processes answering on it. In each, uvicorn (httptools, uvloop) takes the
+HTTP requests; the protocol paths go straight to a bare ASGI application
+(:mod:`chaingraph.serve.protocol`), the query page and the rest to Starlette. Queries are
+evaluated on ``--threads`` threads of the serving process (:mod:`chaingraph.serve.evaluator`):
+pyoxigraph releases the GIL while it evaluates and writes the results, so the event loop goes on
+with HTTP meanwhile. The finished results document (written by pyoxigraph, checked against the
+row limit: :mod:`chaingraph.serve.answers`) is sent as it is; answers to repeated GET requests
+are kept per generation in each process (:mod:`chaingraph.serve.cache`). A query still running
+at its time limit, or whose client has gone, cannot be interrupted: it is answered 503 and its
+process *retires*: the supervisor starts a replacement at once, the retiring process accepts no
+more connections, answers its other requests and exits, which ends the query. Updates run one
+at a time across the processes (a lock file in the store), each in a child process killed at the
+time limit, so the store stays as it was (:mod:`chaingraph.serve.updates`).
 
-Why, as measured on the 2-core x86_64 machine this was built on (shared, so figures moved
-with its load), over the demo store (95 documents, 682 k triples), 50 keep-alive clients:
+Why, as measured on the 2-core x86_64 machine this was built on (shared with other jobs, so
+figures moved with its load), over the demo store (95 documents, 682 k triples), 50 keep-alive
+clients, ``bench/serve_load.py --query two-hop label`` (10,000 requests per server, against
+``oxigraph serve-read-only`` on a backup of the same generation, in the same run):
 
 * ``oxigraph serve-read-only`` (PyPI ``oxigraph`` 0.5.13), supervised: fastest at evaluating,
   but its ``--timeout-s`` did not stop ``SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f .
@@ -25,53 +35,43 @@ with its load), over the demo store (95 documents, 682 k triples), 50 keep-alive
   (3,005 threads after 3,000 requests with 30 s); on the busy machine 3,690 of 10,000 requests
   failed with HTTP 500 ("Resource temporarily unavailable"), on a quiet one it kept up at half
   its speed. No row limit, no update token, no query page: it would need a front anyway.
-* rdflib-endpoint (0.6.3, FastAPI, on oxrdflib): evaluates in the server process. 1,400
-  requests/s at 710 µs of CPU per request; the runaway query above stopped it answering
-  anything (a trivial ``ASK {}`` got no answer in 15 s, nor 40 s later) and went on using a
-  core after its client had gone.
-* Starlette + uvicorn over pyoxigraph in the server process: 1,500-1,800 requests/s, but the
-  same trap: pyoxigraph cannot interrupt a query, so a runaway one holds the process.
-* Chosen: the same front, with evaluation in worker processes. A query over its time limit
-  gets its worker killed (SIGKILL: the CPU is free at once) and replaced in ~80 ms while the
-  other workers answer (a concurrent query: ~25 ms); a query whose client disconnects is
-  stopped too. A worker starts without importing spaCy: 32 MB and 80 ms, not 114 MB and 1 s.
-  Against ``oxigraph serve-read-only`` on a backup of the same generation, 10,000 requests
-  each (``bench/serve_load.py --query two-hop label``, three runs, the machine shared with other
-  jobs): the issue's anchored 2-hop SELECT (programme -> skills -> occupations, with labels, 25-45
-  rows) with every request evaluated (``--cache-mb 0``) at 233-566 requests/s, 71-91 % of
-  Oxigraph's 284-620 (82, 91 and 71 %), at 1,790-2,130 µs of CPU per request against its
-  1,300-1,520; with the answer cache 6,400-10,600 requests/s. The single-pattern label lookup:
-  cached 7,500-8,400 requests/s, 113-153 % of Oxigraph's 4,900-7,400; uncached 900-1,700,
-  17-26 %, at 400-476 µs against its 99-124: what is left is a fixed cost per request.
-* Where that fixed cost goes (label lookup, 50 clients): the front process ~150 µs of CPU per
-  request (uvicorn itself ~35 µs: a bare ASGI app answering a fixed body costs 31-36 µs; the
-  protocol handler ~35 µs; the rest the hand-over), the worker ~140 µs around a 35-45 µs
-  evaluation. The worker's own Python is ~15 µs of that (measured in one process: 43 µs against
-  35 µs for pyoxigraph's query and serialisation); the rest is being woken for every request:
-  one worker driven over its pipe one request at a time spends 109 µs per request on what takes
-  45 µs in a loop. ``perf stat``: 2.3 context switches per request against Oxigraph's 1.05. So
-  the gap is the process boundary the time limit needs (a thread cannot be killed), not code
-  on either side of it.
-* Cut from the cost per request (before, in a shorter run of the same bench: the 2-hop query at
-  61 % of Oxigraph, 3,530 µs of CPU per request; the label lookup at 23 %, 583 µs): the protocol
-  paths skip Starlette's routing and middleware (a bare ASGI application); the worker sends
-  pyoxigraph's own results document instead of reading the rows and writing them in Python (~600 µs
-  for 45 rows, a third of the evaluation's time) and counts the solutions in its bytes for
-  the row limit; the SPARQL text goes to the worker as raw bytes; query strings are decoded in
-  C; the JSON of the frames' metadata is kept for the shapes that repeat (no JSON encoder per
-  request on either side); a free worker goes to the request waiting longest, else the worker
-  that finished last takes the next request. That last one matters when requests come one at a
-  time (one client, a quiet server): with the workers taking turns, the label
-  lookup cost 690-790 µs of CPU (front and worker), the 2-hop query 2,500-3,400; now
-  320-380 and 1,930-2,280 (Oxigraph: 100-105 and 1,450-1,580). Under 50 clients both workers are
-  always busy and it changes nothing measurable: the 2-hop query at 1,800-2,260 µs against
-  Oxigraph's 1,390-1,670 (1.27-1.38 times, four runs), 72-94 % of its requests/s (75 % in the
-  one run on a quiet machine, load average 2-5). Tried and dropped: one write for the head and
-  body of an answer (no gain); more workers than cores (3 and 4 on 2 cores: 69 and 72 %, no
-  better within the noise of the loaded machine); two requests queued per worker so that it
-  never sleeps between them (about 10 % less CPU on the label lookup, within the noise, and a
-  request queued behind a runaway query would wait for its kill); workers pinned to cores, or
-  run as ``SCHED_BATCH`` (no measurable change).
+* rdflib-endpoint (0.6.3, FastAPI, on oxrdflib), or Starlette + uvicorn over pyoxigraph, each
+  evaluating in the one server process: a runaway query held the process (rdflib-endpoint
+  answered a trivial ``ASK {}`` neither in 15 s nor 40 s later, and the query went on using a
+  core after its client had gone).
+* Evaluation in worker processes, one request at a time each, killed at the time limit (the
+  first design): the issue's anchored 2-hop SELECT (programme -> skills -> occupations, with
+  labels, 25-45 rows) uncached at 71-94 % of Oxigraph's requests/s, the single-pattern label
+  lookup at 17-34 %, at 400-476 µs of CPU per request against Oxigraph's 99-124. The hand-over
+  to another process (a pipe each way, both processes woken) cost more than the label lookup's
+  evaluation: 2.3 context switches per request against Oxigraph's 1.05.
+* Now (seven runs, load average 5-31 from other jobs on the machine): the 2-hop query uncached
+  at 227-420 requests/s, 91-150 % of Oxigraph's 250-331 (112, 137, 91, 112, 127, 150, 111 %),
+  at 1,680-2,040 µs of CPU per request against its 1,490-1,710; the label lookup uncached at
+  2,490-4,130 requests/s, 34-88 % of Oxigraph's 4,680-8,810 (87, 47, 48, 43, 63, 88, 34 %), at
+  200-260 µs against its 94-151, 2.5-6.7 context switches per request against its 0.02-0.2 (the
+  GIL passed between the event loop and the evaluation threads). One more thing mattered: libuv
+  accepts every pending connection at once, so one serving process took all 50 clients of the
+  bench and the other none, until the processes were started with ``UV_TCP_SINGLE_ACCEPT=1``.
+  The generation check no longer calls ``stat`` on ``CURRENT`` per request (a ``stat``
+  releases the GIL, and taking it back from the evaluation threads cost a hand-over): inotify
+  reports changes to the store directory.
+* What is left on the label lookup is mostly uvicorn: a uvicorn app answering a fixed body cost
+  135 µs of CPU per request under the bench's load generator, more than Oxigraph's whole request
+  (114 µs in the same run); the lookup's evaluation is ~50 µs. The 2-hop query's evaluation
+  (~1.6 ms) dominates its cost, so there the threads pay off.
+* Tried and dropped: four threads per process (more hand-overs of the GIL: 4.6-6.4 context
+  switches per request against 1.3-4 with two); the event loop waiting, blocked, 2-10 ms for a
+  thread's answer before going on with other requests (22-50 % of Oxigraph on the label
+  lookup, 8-17 context switches per request); one thread in each of four processes; a shorter GIL switch
+  interval; pyoxigraph writing the answer to bytes rather than to a writer that stops at
+  64 MB (all within the noise of the loaded machine; the 64 MB guard is kept). Evaluating on
+  the event loop itself is cheapest but would stall every other client of that process behind
+  a runaway query.
+* Still from the first design: the protocol paths skip Starlette's routing and middleware;
+  the answer is pyoxigraph's own results document, its solutions counted in its bytes for the
+  row limit (reading the rows and writing them in Python cost ~600 µs for 45 rows); query
+  strings are decoded in C. A serving process starts without importing spaCy (50 MB, not 114).
 
 Starlette and uvicorn are small, typed, widely used and maintained by the Encode team; FastAPI
 would add validation the protocol does not need. The evaluation stays pyoxigraph's, the same

@@ -17,8 +17,9 @@ Routes
 Answers: 200 with the results; 400 for a malformed query (the parser's message is the body);
 403 for a refused update; 406 when the client accepts no format for the result; 413 for a
 request body over 16 MiB; 415 for a body type the protocol does not define; 422 for a result
-longer than the row limit; 503 when the query ran past the time limit (its worker is killed, so
-it stops) or no worker came free in time.
+longer than the row limit; 503 when the query ran past the time limit (its serving process
+retires, which stops it: :mod:`chaingraph.serve.supervisor`) or no evaluation thread came free in
+time.
 
 The row limit (``--max-rows``, solutions of a SELECT or triples of a CONSTRUCT/DESCRIBE): by
 default a longer result is refused with 422 and a message saying to page with LIMIT/OFFSET,
@@ -30,6 +31,9 @@ asks with the parameter ``truncate=true`` and gets them, 200, flagged with the h
 
 from __future__ import annotations
 
+import asyncio
+import os
+from collections.abc import Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from importlib import resources
@@ -43,11 +47,16 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from chaingraph.serve.cache import CACHE_HEADER, AnswerCache, Generation
-from chaingraph.serve.pool import WorkerPool, default_workers
+from chaingraph.serve.evaluator import Evaluator, default_threads
 from chaingraph.serve.protocol import PROTOCOL_PATHS, TRUNCATED_HEADER, Receive, Scope, Send, SparqlProtocol
 from chaingraph.store import open_store
 
-__all__ = ["ServeConfig", "create_app", "serve", "TRUNCATED_HEADER"]
+__all__ = ["ServeConfig", "create_app", "serve", "default_workers", "TRUNCATED_HEADER"]
+
+
+def default_workers() -> int:
+    """Serving processes: one per core, at least two (so one retiring never leaves none)."""
+    return max(2, os.cpu_count() or 1)
 
 
 @dataclass(frozen=True)
@@ -59,12 +68,14 @@ class ServeConfig:
     store:
         The store directory (an :class:`~chaingraph.store.EmbeddedStore`).
     timeout:
-        Seconds a query (or update) may run before its worker is killed; default 30.
+        Seconds a query (or update) may run before it is stopped; default 30.
     max_rows:
         Solutions (or triples) per answer; a longer result is refused (422) unless the request
         says ``truncate=true``, then cut and flagged; default 100,000.
     workers:
-        Worker processes evaluating queries at once; default one per core, at least 2.
+        Serving processes (sharing one listening socket); default one per core, at least 2.
+    threads:
+        Queries each serving process evaluates at once, on threads; default 2.
     allow_update:
         Whether SPARQL updates are accepted at all (with the token); default no.
     update_token:
@@ -78,6 +89,7 @@ class ServeConfig:
     timeout: float = 30.0
     max_rows: int = 100_000
     workers: int = field(default_factory=default_workers)
+    threads: int = field(default_factory=default_threads)
     allow_update: bool = False
     update_token: str | None = None
     cache_mb: float = 64.0
@@ -85,8 +97,8 @@ class ServeConfig:
     def __post_init__(self) -> None:
         if str(self.store).startswith(("http://", "https://")):
             raise ValueError(f"{self.store}: chaingraph serve serves a store directory, not a remote endpoint")
-        if self.timeout <= 0 or self.max_rows < 0 or self.workers < 1 or self.cache_mb < 0:
-            raise ValueError("timeout and workers must be positive, max-rows and cache-mb not negative")
+        if self.timeout <= 0 or self.max_rows < 0 or self.workers < 1 or self.threads < 1 or self.cache_mb < 0:
+            raise ValueError("timeout, workers and threads must be positive, max-rows and cache-mb not negative")
         if self.allow_update and not self.update_token:
             raise ValueError("updates need a token: give --update-token or set CHAINGRAPH_UPDATE_TOKEN")
 
@@ -131,13 +143,17 @@ class _Dispatch:
         await self.app(scope, receive, send)
 
 
-def create_app(config: ServeConfig) -> _Dispatch:
-    """The endpoint for ``config``; its worker processes start and stop with the app's lifespan.
+def create_app(config: ServeConfig, on_retire: Callable[[str], None] | None = None) -> _Dispatch:
+    """The endpoint for ``config`` in this process; its evaluation threads start with the app's lifespan.
 
     Parameters
     ----------
     config:
         Store, limits and update policy.
+    on_retire:
+        Called when a query could not be stopped (past its time limit, or its client gone) and
+        the process must retire to stop it (:mod:`chaingraph.serve.supervisor` does so); by
+        default only logged, the query then runs on to its end.
 
     Returns
     -------
@@ -146,9 +162,9 @@ def create_app(config: ServeConfig) -> _Dispatch:
         :class:`~chaingraph.serve.protocol.SparqlProtocol` answering the protocol paths.
     """
     store = open_store(config.store)
-    pool = WorkerPool(config.workers)
+    evaluator = Evaluator(config.threads, on_retire)
     protocol = SparqlProtocol(
-        pool,
+        evaluator,
         Generation(store),
         AnswerCache(int(config.cache_mb * 2**20)) if config.cache_mb else None,
         str(store.path),
@@ -161,11 +177,14 @@ def create_app(config: ServeConfig) -> _Dispatch:
 
     @asynccontextmanager
     async def lifespan(app: Starlette):
-        await pool.start()
+        evaluator.start()
+        loop = asyncio.get_running_loop()
+        protocol.generation.watch(loop)
         try:
             yield
         finally:
-            await pool.close()
+            protocol.generation.unwatch(loop)
+            evaluator.close()
 
     app = Starlette(
         routes=[
@@ -193,7 +212,8 @@ def create_app(config: ServeConfig) -> _Dispatch:
 
 
 def serve(config: ServeConfig, host: str = "127.0.0.1", port: int = 7878, *, access_log: bool = False) -> None:
-    """Run the endpoint with uvicorn until interrupted (Ctrl-C or SIGTERM stop it cleanly).
+    """Run the endpoint until interrupted (Ctrl-C or SIGTERM stop it cleanly): ``config.workers``
+    serving processes under a supervisor (:mod:`chaingraph.serve.supervisor`).
 
     Parameters
     ----------
@@ -206,16 +226,12 @@ def serve(config: ServeConfig, host: str = "127.0.0.1", port: int = 7878, *, acc
         TCP port; default 7878 (Oxigraph's).
     access_log:
         Log one line per request (off by default: it costs throughput).
-    """
-    import uvicorn
 
-    uvicorn.run(
-        create_app(config),
-        host=host,
-        port=port,
-        log_level="info",
-        access_log=access_log,
-        server_header=False,
-        proxy_headers=False,  # nothing stands in front of it: the client's address is the peer's
-        timeout_graceful_shutdown=5,
-    )
+    Raises
+    ------
+    ServeError
+        If the address cannot be listened on or the serving processes cannot start.
+    """
+    from chaingraph.serve.supervisor import supervise
+
+    supervise(config, host, port, access_log=access_log)

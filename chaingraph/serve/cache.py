@@ -11,10 +11,15 @@ exchange. POST requests are never cached, as in HTTP.
 
 from __future__ import annotations
 
+import asyncio
+import ctypes
 import os
 import re
+import struct
+import sys
 from collections import OrderedDict
 from collections.abc import MutableMapping
+from pathlib import Path
 from typing import Any
 
 from chaingraph.store import EmbeddedStore
@@ -41,18 +46,26 @@ def is_volatile(sparql: str) -> bool:
 class Generation:
     """The live generation of the store, re-read only when the ``CURRENT`` file is replaced.
 
-    A build publishes a generation by renaming a new ``CURRENT`` into place, so a ``stat`` per
-    request (inode and mtime) notices it without reading the file every time.
+    A build publishes a generation by renaming a new ``CURRENT`` into place. Once
+    :meth:`watch` is called (on Linux), the kernel reports every change to the store directory
+    (inotify) and nothing is checked per request; else a ``stat`` per request (inode and mtime)
+    notices it. A ``stat`` releases the GIL, which the evaluation threads then take: per request
+    that hand-over cost more than the rest of the generation check together.
     """
 
     def __init__(self, store: EmbeddedStore) -> None:
         self._store = store
         self._marker = store.path / "CURRENT"
         self._stamp: tuple[int, int] | None = None
+        self._watch: int | None = None  # the inotify descriptor, while the directory is watched
+        self._stale = True  # a change was reported since CURRENT was last read
         self.path: str | None = None
 
     def current(self) -> str | None:
         """The live generation's directory, or ``None`` for a store never built."""
+        if self._watch is not None and not self._stale:
+            return self.path
+        self._stale = False  # before reading: a change reported from now on is read next time
         try:
             info = os.stat(self._marker)
             stamp: tuple[int, int] | None = (info.st_ino, info.st_mtime_ns)
@@ -63,6 +76,68 @@ class Generation:
             self.path = str(generation) if generation is not None else None
             self._stamp = stamp
         return self.path
+
+    def watch(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Have ``loop`` learn of changes to the store directory instead of checking per request.
+
+        Does nothing where inotify is missing or the directory does not exist yet (a store
+        never built): then every request checks.
+        """
+        descriptor = _watch_directory(self._store.path)
+        if descriptor is None:
+            return
+        self._watch, self._stale = descriptor, True
+        loop.add_reader(descriptor, self._changed, loop)
+
+    def unwatch(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Stop watching (every request checks again)."""
+        if self._watch is not None:
+            loop.remove_reader(self._watch)
+            os.close(self._watch)
+            self._watch = None
+
+    def _changed(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._stale = True
+        assert self._watch is not None
+        try:
+            events = os.read(self._watch, 65536)
+        except BlockingIOError:
+            return
+        # The directory itself went away or moved (IN_IGNORED follows): check per request again.
+        if any(_IN_IGNORED & mask for (mask,) in _event_masks(events)):
+            self.unwatch(loop)
+
+
+_IN_CLOSE_WRITE, _IN_MOVED_FROM, _IN_MOVED_TO, _IN_CREATE, _IN_DELETE = 0x8, 0x40, 0x80, 0x100, 0x200
+_IN_DELETE_SELF, _IN_MOVE_SELF, _IN_IGNORED = 0x400, 0x800, 0x8000
+_WATCHED = _IN_CLOSE_WRITE | _IN_MOVED_FROM | _IN_MOVED_TO | _IN_CREATE | _IN_DELETE | _IN_DELETE_SELF | _IN_MOVE_SELF
+_EVENT = struct.Struct("iIII")  # wd, mask, cookie, length of the name that follows
+
+
+def _event_masks(data: bytes) -> list[tuple[int]]:
+    masks, offset = [], 0
+    while offset + _EVENT.size <= len(data):
+        _, mask, _, length = _EVENT.unpack_from(data, offset)
+        masks.append((mask,))
+        offset += _EVENT.size + length
+    return masks
+
+
+def _watch_directory(path: Path) -> int | None:
+    """A non-blocking inotify descriptor reporting changes in ``path``, or ``None``."""
+    if not sys.platform.startswith("linux") or not path.is_dir():
+        return None
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        descriptor = libc.inotify_init1(os.O_NONBLOCK | os.O_CLOEXEC)
+    except (OSError, AttributeError):
+        return None
+    if descriptor < 0:
+        return None
+    if libc.inotify_add_watch(descriptor, os.fsencode(path), _WATCHED) < 0:
+        os.close(descriptor)
+        return None
+    return descriptor
 
 
 class AnswerCache:

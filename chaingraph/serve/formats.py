@@ -3,7 +3,7 @@
 A SPARQL request does not say in advance whether the query is a ``SELECT``/``ASK`` (answered as
 a results document) or a ``CONSTRUCT``/``DESCRIBE`` (answered as an RDF graph), so the endpoint
 picks one format of each kind from the ``Accept`` header (or the ``format`` parameter) and the
-worker uses whichever the query needs.
+evaluation uses whichever the query needs.
 
 >>> negotiate("text/csv")
 Choice(solutions='csv', graph=None)

@@ -2,12 +2,13 @@
 
 Every query request comes through here, so this path is written against ASGI directly rather
 than through Starlette's routing, middleware and request objects: on the 2-core machine this was
-measured on, that layering cost about as much per request as the hand-over to a query worker
+measured on, that layering cost more per request than evaluating a simple query
 (``bench/serve_load.py``). What it does for a request, in order: a kept answer is sent at once
 (:mod:`chaingraph.serve.cache`); else the parameters (query string and form or direct body) are
-read, the formats negotiated (:mod:`chaingraph.serve.formats`), and a worker of the pool
-(:mod:`chaingraph.serve.pool`) evaluates the query under the time and row limits and returns the
-finished body, which is sent as it came. Every answer carries the CORS headers that let a
+read, the formats negotiated (:mod:`chaingraph.serve.formats`), and an evaluation thread
+(:mod:`chaingraph.serve.evaluator`) answers the query under the time and row limits
+(:mod:`chaingraph.serve.answers`) with the finished body, which is sent as it came. Updates go
+through :mod:`chaingraph.serve.updates`. Every answer carries the CORS headers that let a
 browser tool on any origin read it (a preflight ``OPTIONS`` is answered by the Starlette app).
 """
 
@@ -22,9 +23,11 @@ from collections.abc import Awaitable, Callable, Coroutine, MutableMapping
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl
 
+from chaingraph.serve.answers import ReadHandles, evaluate
 from chaingraph.serve.cache import CACHE_HEADER, AnswerCache, Generation, is_volatile
+from chaingraph.serve.evaluator import Evaluator, QueryTimeout
 from chaingraph.serve.formats import MEDIA_TYPES, Choice, UnknownFormat, negotiate
-from chaingraph.serve.pool import PoolError, QueryTimeout, WorkerPool
+from chaingraph.serve.updates import UpdateBusy, apply_update
 
 __all__ = ["SparqlProtocol", "PROTOCOL_PATHS", "TRUNCATED_HEADER", "CORS_HEADERS", "parse_form"]
 
@@ -58,12 +61,12 @@ class _Refused(Exception):
 
 
 class SparqlProtocol:
-    """The ASGI application of the protocol paths, sharing the server's pool, generation and cache.
+    """The ASGI application of the protocol paths, sharing the process's evaluator, generation and cache.
 
     Parameters
     ----------
-    pool:
-        The query workers.
+    evaluator:
+        The evaluation threads.
     generation:
         The live generation of the store.
     cache:
@@ -76,7 +79,7 @@ class SparqlProtocol:
 
     def __init__(
         self,
-        pool: WorkerPool,
+        evaluator: Evaluator,
         generation: Generation,
         cache: AnswerCache | None,
         store_path: str,
@@ -86,7 +89,8 @@ class SparqlProtocol:
         allow_update: bool = False,
         update_token: str | None = None,
     ) -> None:
-        self.pool = pool
+        self.evaluator = evaluator
+        self.handles = ReadHandles()
         self.generation = generation
         self.cache = cache
         self.store_path = store_path
@@ -94,8 +98,6 @@ class SparqlProtocol:
         self.max_rows = max_rows
         self.allow_update = allow_update
         self.update_token = update_token
-        # One update at a time: each copies the live generation, so two at once would lose one.
-        self._updating = asyncio.Lock()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         cache = self.cache
@@ -170,31 +172,27 @@ class SparqlProtocol:
         truncate: bool,
     ) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
         generation = self.generation.current()
-        text = sparql.encode("utf-8")  # the frame's body: no escaping into the JSON header
         request = {
-            "op": "query",
-            "generation": generation,
+            "sparql": sparql,
             "solutions": choice.solutions,
             "graph": choice.graph,
             "max_rows": self.max_rows,
             "truncate": truncate,
         }
-        if dataset[0] or dataset[1]:  # else left out: a request of only strings and numbers has its JSON kept
+        if dataset[0] or dataset[1]:  # else the union of all graphs
             request["default_graph"], request["named_graphs"] = dataset
         deadline = time.monotonic() + self.timeout
+        run = self.evaluator.run
         try:
-            reply = await _while_connected(receive, self.pool.run(request, deadline, text))
-            if reply.meta["status"] == 500 and self.generation.current() != generation:
+            meta, body = await _while_connected(receive, run(deadline, self._evaluate, generation, request))
+            if meta["status"] == 500 and self.generation.current() != generation:
                 # A build replaced the generation under the query (its files may be gone): once more.
-                request["generation"] = generation = self.generation.current()
-                reply = await _while_connected(receive, self.pool.run(request, deadline, text))
+                generation = self.generation.current()
+                meta, body = await _while_connected(receive, run(deadline, self._evaluate, generation, request))
         except _ClientGone:
             raise _Refused(503, "the client went away; the query was stopped") from None
         except QueryTimeout as error:
             raise _Refused(503, f"{error} ({self.timeout:g} s); narrow the query or add a LIMIT") from None
-        except PoolError as error:
-            raise _Refused(500, str(error)) from None
-        meta = reply.meta
         if meta["status"] != 200:
             raise _Refused(meta["status"], meta.get("message", ""))
         headers = [(b"content-type", _RAW_TYPES[meta["format"]]), (b"vary", b"Accept"), *CORS_HEADERS]
@@ -203,9 +201,17 @@ class SparqlProtocol:
         if self.cache is not None:
             key = self.cache.key(generation, scope)
             if key is not None and not is_volatile(sparql):
-                self.cache.put(key, reply.body, headers)
+                self.cache.put(key, body, headers)
             headers.append((CACHE_HEADER.lower().encode(), b"miss"))
-        return 200, headers, reply.body
+        return 200, headers, body
+
+    def _evaluate(self, generation: str | None, request: dict) -> tuple[dict, bytes]:
+        """On an evaluation thread: the answer to ``request`` on ``generation``."""
+        try:
+            store = self.handles.get(generation)
+        except OSError as error:
+            return {"status": 500, "message": f"cannot open the store: {error}"}, b""
+        return evaluate(store, request)
 
     async def _update(self, sparql: str, params: list[tuple[str, str]], authorization: str | None) -> None:
         if not self.allow_update:
@@ -218,23 +224,15 @@ class SparqlProtocol:
             )
         if any(k in ("using-graph-uri", "using-named-graph-uri") for k, _ in params):
             raise _Refused(400, "using-graph-uri and using-named-graph-uri are not supported; use USING in the update")
-        request = {"op": "update", "store": self.store_path}
         deadline = time.monotonic() + self.timeout
         try:
-            async with asyncio.timeout(self.timeout):
-                await self._updating.acquire()
-        except TimeoutError:
-            raise _Refused(503, f"another update held the store past the time limit ({self.timeout:g} s)") from None
-        try:
-            reply = await self.pool.run(request, deadline, sparql.encode("utf-8"))
+            meta, _ = await apply_update(self.store_path, sparql, deadline)
+        except UpdateBusy as error:
+            raise _Refused(503, f"{error} ({self.timeout:g} s)") from None
         except QueryTimeout as error:
             raise _Refused(503, f"{error} ({self.timeout:g} s); the store was left unchanged") from None
-        except PoolError as error:
-            raise _Refused(500, str(error)) from None
-        finally:
-            self._updating.release()
-        if reply.meta["status"] != 204:
-            raise _Refused(reply.meta["status"], reply.meta.get("message", ""))
+        if meta["status"] != 204:
+            raise _Refused(meta["status"], meta.get("message", ""))
 
 
 def parse_form(data: bytes) -> list[tuple[str, str]]:
@@ -296,10 +294,10 @@ class _ClientGone(Exception):
 
 
 async def _while_connected(receive: Receive, work: Coroutine[Any, Any, T]) -> T:
-    """Await ``work``, cancelling it (which kills its worker) if the client disconnects first.
+    """Await ``work``, cancelling it (which stops its query) if the client disconnects first.
 
     A client that gives up on a slow query (a closed browser tab, an interrupted script) must
-    not leave it holding a worker until the time limit. Only requests still running after a
+    not leave it running until the time limit. Only requests still running after a
     moment are watched, so a quick answer costs one timer.
     """
     task = asyncio.current_task()

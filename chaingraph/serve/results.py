@@ -1,14 +1,15 @@
 """SPARQL results documents (JSON, XML, CSV, TSV): counting the solutions of one, writing one from rows.
 
-The query workers let pyoxigraph write a whole answer (several times faster than Python) and
-check afterwards, with :func:`holds_more_than`, that it is within the row limit. pyoxigraph
+The evaluation (:mod:`chaingraph.serve.answers`) lets pyoxigraph write a whole answer (several
+times faster than Python) and checks afterwards, with :func:`holds_more_than`, that it is within
+the row limit. pyoxigraph
 serialises a whole :class:`pyoxigraph.QuerySolutions` iterator, though, and offers no way to
 stop after *n* rows or to rebuild the iterator from rows already read; so for the first rows of
-a longer answer (``truncate=true``) the worker reads ``max_rows + 1`` rows and writes them with
+a longer answer (``truncate=true``) it reads ``max_rows + 1`` rows and writes them with
 the functions here, which follow the W3C formats term by term (including RDF 1.2 triple terms
 and directional language tags, as pyoxigraph does).
 
-This module needs only the standard library and pyoxigraph: it runs inside the query workers.
+This module needs only the standard library and pyoxigraph.
 
 >>> import pyoxigraph as ox
 >>> rows = list(ox.Store().query('SELECT ?x WHERE { VALUES ?x { "a"@en 1 } }'))
