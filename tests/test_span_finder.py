@@ -15,6 +15,8 @@ from typer.testing import CliRunner
 
 from chaingraph.cli import app
 from chaingraph.corpus.document import Document, content_id
+from chaingraph.nlp import fuzzy as fuzzy_module
+from chaingraph.nlp import spans as spans_module
 from chaingraph.nlp.fuzzy import FuzzyLinker, LabelIndex, calibrated_threshold, char_ngrams
 from chaingraph.nlp.linker import Mention
 from chaingraph.nlp.pipeline import (
@@ -158,6 +160,36 @@ class TestFuzzyLinker:
         concepts = mini_nlp.get_pipe("chaingraph_concepts").gazetteer.concepts
         assert concepts[concept].iri == "https://w3id.org/chaingraph/id/onet/51-4121.06"
 
+    def test_remembered_links_are_the_searched_ones(self, mini_nlp, private_cache, monkeypatch):
+        texts = ["programmable logic controler", "underwater basket weaving", "sql", "programmable logic controler"]
+        searched = [FuzzyLinker(mini_nlp, threshold=0.6).link([text])[0] for text in texts]
+        # Search one text at a time and forget past two: every path of the memory is taken.
+        monkeypatch.setattr(fuzzy_module, "_SEARCH_BATCH", 1)
+        monkeypatch.setattr(fuzzy_module, "_KNOWN_TEXTS", 2)
+        linker = FuzzyLinker(mini_nlp, threshold=0.6)
+        assert linker.link(texts[:2]) == searched[:2]
+        assert linker.link(texts) == searched  # two remembered, one new: past the bound
+        assert linker.link(texts[::-1]) == searched[::-1]
+
+    def test_pipe_links_as_one_doc_at_a_time(self, mini_nlp, fuzzy):
+        items = [(self.TEXT, ["programmable logic controler", "underwater basket weaving"]),
+                 ("Strong SQL skills.", ["Strong SQL skills"]), ("No candidates.", None),
+                 ("Weld and practise underwater basket weaving.", ["underwater basket weaving"])]  # fmt: skip
+
+        def prepared():
+            for text, phrases in items:
+                doc = mini_nlp.make_doc(text)
+                for name, stage in mini_nlp.pipeline:
+                    if name != "chaingraph_relations":
+                        doc = stage(doc)
+                if phrases is not None:
+                    doc.spans[KEY] = [doc.char_span(text.index(p), text.index(p) + len(p)) for p in phrases]
+                yield doc
+
+        alone = [fuzzy(doc)._.mentions for doc in prepared()]
+        assert [doc._.mentions for doc in fuzzy.pipe(prepared(), batch_size=3)] == alone
+        assert [m.text for m in alone[0]] == ["programmable logic controler", "underwater basket weaving"]
+
     def test_shipped_threshold_is_calibrated(self):
         threshold = calibrated_threshold()
         meta = model_meta()["chaingraph"]
@@ -180,6 +212,20 @@ class TestShippedSpanFinder:
         assert spans, "no span found"
         assert all(isinstance(s, Span) and s.label_ == "SKILL" for s in spans)
         assert doc.ents == ()  # the recognizer's entities do not leak into doc.ents
+
+    def test_spans_do_not_depend_on_the_pass(self, monkeypatch):
+        nlp = spacy.blank("en")
+        nlp.add_pipe("chaingraph_span_finder")
+        texts = [
+            "You have experience with software development and project management in agile teams.",
+            "Knowledge of SQL.",
+            "We need a welder who can read blueprints, operate forklifts and maintain hydraulic equipment.",
+        ]
+        alone = [[(s.start, s.end) for s in doc.spans[KEY]] for doc in [nlp(text) for text in texts]]
+        monkeypatch.setattr(spans_module, "_TOKENS_PER_PASS", 16)  # one doc or two per pass
+        piped = list(nlp.pipe(texts, batch_size=3))
+        assert [[(s.start, s.end) for s in doc.spans[KEY]] for doc in piped] == alone
+        assert any(alone)
 
     def test_is_small(self):
         size = sum(p.stat().st_size for p in DEFAULT_MODEL.rglob("*") if p.is_file())

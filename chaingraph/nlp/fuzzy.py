@@ -25,13 +25,14 @@ import os
 import pickle
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
 from scipy import sparse
 from spacy.language import Language
-from spacy.tokens import Doc
+from spacy.tokens import Doc, Span
+from spacy.util import minibatch
 
 from chaingraph.nlp.gazetteer import dump_cache
 from chaingraph.nlp.linker import Mention, _cache_dir
@@ -65,6 +66,11 @@ _FUNCTION_WORDS = frozenset(
 #: The shorter of a span and a label must be at least this share of the longer (in characters):
 #: "coordinate" is no name of "coordinate care".
 MIN_LENGTH_RATIO = 0.7
+#: Span texts searched in one go: large enough to spread the fixed cost of a sparse product, small
+#: enough that its candidate arrays stay in cache.
+_SEARCH_BATCH = 128
+#: Span texts whose search result a linker keeps; past this it forgets them all and starts again.
+_KNOWN_TEXTS = 200_000
 
 
 def char_ngrams(text: str, n: int = 3) -> list[str]:
@@ -230,18 +236,20 @@ class LabelIndex:
 
     def _query_matrix(self, texts: Sequence[str]) -> sparse.csr_matrix:
         rows, cols, values = [], [], []
+        columns = self.columns
+        idf = self.idf.tolist()  # the same values as Python floats, far cheaper to read one by one
+        unseen_weight = self.unseen_idf**2
         for row, text in enumerate(texts):
-            grams: dict[int, int] = {}
+            weights: dict[int, float] = {}
             unseen = 0
-            for gram in char_ngrams(text, self.n):
-                col = self.columns.get(gram)
+            for gram, count in Counter(char_ngrams(text, self.n)).items():
+                col = columns.get(gram)
                 if col is None:
-                    unseen += 1
-                else:
-                    grams[col] = grams.get(col, 0) + 1
-            weights = {col: count * float(self.idf[col]) for col, count in grams.items() if self.idf[col]}
+                    unseen += count
+                elif idf[col]:
+                    weights[col] = count * idf[col]
             # n-grams unknown to every label still count in the query's length: "xyzzy" is far from everything.
-            norm = math.sqrt(sum(w * w for w in weights.values()) + unseen * self.unseen_idf**2) or 1.0
+            norm = math.sqrt(sum(w * w for w in weights.values()) + unseen * unseen_weight) or 1.0
             rows.extend([row] * len(weights))
             cols.extend(weights)
             values.extend(w / norm for w in weights.values())
@@ -257,14 +265,15 @@ class LabelIndex:
         partial = queries.dot(self.rare_t).tocsr()
         counts = np.diff(partial.indptr)
         row_of = np.repeat(np.arange(len(texts)), counts)
-        label_of = partial.indices.astype(np.int64)
+        label_of = partial.indices
         if len(partial.data):
             # Candidates: labels whose partial score comes near the row's best (whole arrays, no loop).
             row_max = np.zeros(len(texts), dtype=np.float32)
             filled = counts > 0
             row_max[filled] = np.maximum.reduceat(partial.data, partial.indptr[:-1][filled])
-            keep = partial.data >= row_max[row_of] * self.near
+            keep = partial.data >= np.repeat(row_max * self.near, counts)
             row_of, label_of = row_of[keep], label_of[keep]
+        label_of = label_of.astype(np.int64)  # only the few kept: most partial scores are far from the best
         for row in np.flatnonzero(counts == 0):
             # No rare n-gram ("sql", "team player"): compare with every label.
             found = queries[int(row)].dot(self.matrix_t).tocsr()
@@ -384,40 +393,81 @@ class FuzzyLinker:
         self.concepts = gazetteer.concepts
         labels, targets, _kinds = label_table(gazetteer, self.classes)
         self.index = cached_index(labels, targets)
+        # Nearest label and score by span text: they depend on the text alone, and the same
+        # phrases ("communication skills") come back in document after document.
+        self._scores: dict[str, tuple[int, float]] = {}
 
     def link(self, texts: Sequence[str]) -> list[tuple[int | None, float]]:
         """For each text, the index of the concept it links to (None below the threshold) and the similarity."""
         found = []
-        for label, score in term_scores(self.index, texts):
+        for label, score in self._term_scores(texts):
             # The score a mention reports is the one compared; 0.0 when no label is the same term.
             concept = self.index.targets[label] if label >= 0 and score > 0 and score >= self.threshold else None
             found.append((concept, score))
         return found
 
+    def _term_scores(self, texts: Sequence[str]) -> list[tuple[int, float]]:
+        """:func:`term_scores` of ``texts``, searching only the texts not seen before."""
+        known = self._scores
+        found = {text: known.get(text) for text in texts}
+        new = [text for text, scores in found.items() if scores is None]
+        for start in range(0, len(new), _SEARCH_BATCH):
+            chunk = new[start : start + _SEARCH_BATCH]
+            found.update(zip(chunk, term_scores(self.index, chunk), strict=True))
+        if new:
+            if len(known) + len(new) > _KNOWN_TEXTS:
+                known.clear()  # a bound on memory; what comes back is searched again
+            known.update((text, found[text]) for text in new)
+        return [found[text] for text in texts]
+
     def __call__(self, doc: Doc) -> Doc:
-        candidates = doc.spans.get(self.spans_key, [])
-        mentions = list(doc._.mentions or [])
-        if candidates:
-            taken = bytearray(len(doc))
-            for mention in mentions:
-                span = doc.char_span(mention.start, mention.end, alignment_mode="expand")
-                if span is not None:
-                    taken[span.start : span.end] = b"\x01" * len(span)
-            spans = [s for s in candidates if not any(taken[s.start : s.end]) and not _WORDLESS.match(s.text)]
-            for span, (concept, score) in zip(spans, self.link([s.text for s in spans]), strict=True):
-                if concept is None:
-                    mention = Mention(
-                        span.start_char, span.end_char, span.text, "", span.text, self.unlinked_class, score
-                    )
-                else:
-                    info = self.concepts[concept]
-                    mention = Mention(
-                        span.start_char, span.end_char, span.text, info.iri, info.label(self.lang), info.cls, score
-                    )
-                mentions.append(mention)
-            mentions.sort()
-        doc._.mentions = mentions
+        self._link_docs([doc])
         return doc
+
+    def pipe(self, stream: Iterable[Doc], batch_size: int = 128) -> Iterator[Doc]:
+        """Link the candidates of a stream of docs, searching the spans of a whole batch at once."""
+        for batch in minibatch(stream, size=batch_size):
+            self._link_docs(batch)
+            yield from batch
+
+    def _link_docs(self, docs: Sequence[Doc]) -> None:
+        free = [self._free_candidates(doc) for doc in docs]
+        links = self.link([text for spans in free if spans for _span, text in spans])
+        done = 0
+        for doc, spans in zip(docs, free, strict=True):
+            mentions = list(doc._.mentions or [])
+            if spans is not None:
+                for (span, text), (concept, score) in zip(spans, links[done : done + len(spans)], strict=True):
+                    if concept is None:
+                        mention = Mention(span.start_char, span.end_char, text, "", text, self.unlinked_class, score)
+                    else:
+                        info = self.concepts[concept]
+                        mention = Mention(
+                            span.start_char, span.end_char, text, info.iri, info.label(self.lang), info.cls, score
+                        )
+                    mentions.append(mention)
+                done += len(spans)
+                mentions.sort()
+            doc._.mentions = mentions
+
+    def _free_candidates(self, doc: Doc) -> list[tuple[Span, str]] | None:
+        """The candidate spans of ``doc`` that overlap no mention of the concept linker and hold a word, with
+        their texts (None when the span finder left no candidate at all)."""
+        candidates = doc.spans.get(self.spans_key, [])
+        if not candidates:
+            return None
+        taken = bytearray(len(doc))
+        for mention in doc._.mentions or ():
+            span = doc.char_span(mention.start, mention.end, alignment_mode="expand")
+            if span is not None:
+                taken[span.start : span.end] = b"\x01" * len(span)
+        free = []
+        for span in candidates:
+            if not any(taken[span.start : span.end]):
+                text = span.text  # built token by token: read once
+                if not _WORDLESS.match(text):
+                    free.append((span, text))
+        return free
 
 
 @Language.factory(
