@@ -17,7 +17,6 @@ import unicodedata
 from pathlib import Path
 from typing import NamedTuple
 
-from spacy.attrs import NORM
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span
@@ -30,6 +29,7 @@ from chaingraph.nlp.gazetteer import (
     HIDDEN,
     NAMED_AS_MAJOR,
     PREF,
+    PROPER_NAME,
     Gazetteer,
     LabelPolicy,
     dump_cache,
@@ -163,6 +163,8 @@ class ConceptLinker:
         self.matcher.add(self.name, list(self.gazetteer.iter_patterns()))
         entries = self.gazetteer.entries
         self._entries_by_pattern = {pattern: entries[key] for key, pattern in self.gazetteer.patterns.items()}
+        self._word_flags = _WordFlags(nlp.vocab)
+        self._labels: dict[tuple[int, ...], _Label] = {}  # matched label keys, by their norms
 
     def _load_gazetteer(self, nlp: Language, paths: list[Path], acronyms: Path | None) -> Gazetteer:
         langs = (self.lang,) if self.lang == "en" else (self.lang, "en")
@@ -223,56 +225,85 @@ class ConceptLinker:
             about = doc._.about
             info = self.gazetteer.concept(about) if about else None
             about_scheme = info.scheme if info else ""
-            # Plain arrays, not Token objects: a Python object per token would cost more than matching.
-            norms = doc.to_array(NORM)
+            words = _Words(doc, self._word_flags)
             concepts = self.gazetteer.concepts
-
-            def concepts_cls(entry):
-                return concepts[entry.concept].cls
-
+            labels = self._labels
             taken = bytearray(len(doc))
+            longest = len(doc) + 1
             # Longest match first, then leftmost: "programmable logic controller" beats "controller".
-            for _match_id, start, end in sorted(matches, key=lambda m: (m[1] - m[2], m[1])):
+            for _match_id, start, end in sorted(matches, key=lambda m: (m[1] - m[2]) * longest + m[1]):
                 if any(taken[start:end]):
                     continue
-                candidates = self._entries_by_pattern.get(tuple(norms[start:end].tolist()))
+                # The matched words' norms name the label key; tokens one by one, since most
+                # matches are a word or two and a NORM column of the whole doc costs more.
+                key = tuple([doc[i].norm for i in range(start, end)])
+                label = labels.get(key)
+                if label is None:
+                    entries = self._entries_by_pattern.get(key)
+                    if not entries:
+                        continue
+                    label = labels[key] = _Label(entries, concepts)
+                candidates = label.entries
+                if label.as_major:
+                    candidates = [e for e in candidates if e.mode != NAMED_AS_MAJOR or words.called_a_major(end)]
+                if label.industry and words.flags(end) & _MAJOR_WORD:
+                    # "农业专业", "农业类": the field's name names a major or a group of majors here.
+                    candidates = [e for e in candidates if concepts[e.concept].cls != "Industry"]
                 if not candidates:
                     continue
-                span = doc[start:end]
-                if any(e.mode == NAMED_AS_MAJOR for e in candidates):
-                    candidates = [e for e in candidates if e.mode != NAMED_AS_MAJOR or _called_a_major(doc, end)]
-                if end < len(doc) and doc[end].text in _MAJOR_WORDS:
-                    # "农业专业", "农业类": the field's name names a major or a group of majors here.
-                    candidates = [e for e in candidates if concepts_cls(e) != "Industry"]
+                span = Span(doc, start, end)
+                text = span.text
+                # Only occupations and programmes care whether the span is part of a name, and only
+                # capitals make one.
+                if label.title and not text.islower():
+                    named = words.inside_a_name(start, end)
+                    if named:
+                        candidates = [
+                            e for e in candidates if not _common_noun_in_a_name(e, concepts[e.concept].cls, named)
+                        ]
+                        if not candidates:
+                            continue
+                if not label.case_free:
+                    sentence_initial = label.proper_name and words.sent_start(start)
+                    if candidates is label.entries:  # the usual case: what fits depends on the text alone
+                        case = (text, sentence_initial)
+                        fitting = label.fitting.get(case)
+                        if fitting is None:
+                            fitting = label.fitting[case] = _fitting(candidates, text, sentence_initial)
+                        candidates = fitting
+                    else:
+                        candidates = _fitting(candidates, text, sentence_initial)
                     if not candidates:
                         continue
-                named = _inside_a_name(doc, start, end)
-                if named:
-                    candidates = [e for e in candidates if not _common_noun_in_a_name(e, concepts_cls(e), named)]
-                    if not candidates:
-                        continue
-                mention = self._choose(
-                    span.text, span.start_char, span.end_char, span[0].is_sent_start, candidates, about_scheme
-                )
-                if mention is None or mention.score < self.min_score:
+                if candidates is label.entries:
+                    chosen = label.chosen.get(about_scheme) or self._choose(label, candidates, about_scheme)
+                else:
+                    chosen = self._choose(label, candidates, about_scheme)
+                if chosen[3] < self.min_score:
                     continue
                 taken[start:end] = b"\x01" * (end - start)
-                mentions.append(mention)
-                spans.append(Span(doc, start, end, label=mention.cls, kb_id=mention.concept))
+                mentions.append(Mention(span.start_char, span.end_char, text, *chosen))
+                span.label_, span.kb_id_ = chosen[2], chosen[0]
+                spans.append(span)
             mentions.sort()
             spans.sort()
         doc._.mentions = mentions
         doc.spans[self.name] = spans
         return doc
 
-    def _choose(
-        self, text: str, start: int, end: int, sentence_initial: bool, entries: list, about_scheme: str
-    ) -> Mention | None:
-        candidates = [
-            e for e in entries if e.mode in (ANY_CASE, NAMED_AS_MAJOR) or _case_fits(e, text, sentence_initial)
-        ]
-        if not candidates:
-            return None
+    def _choose(self, label: _Label, candidates: list, about_scheme: str) -> tuple[str, str, str, float, tuple]:
+        """``(concept, label, class, score, alternatives)`` of the best of ``candidates`` (entries of ``label``).
+
+        The choice depends on the candidates and the subject's scheme alone, so each label keeps
+        the choices it made.
+        """
+        key = about_scheme if candidates is label.entries else (tuple(candidates), about_scheme)
+        chosen = label.chosen.get(key)
+        if chosen is None:
+            chosen = label.chosen[key] = self._rank(candidates, about_scheme)
+        return chosen
+
+    def _rank(self, candidates: list, about_scheme: str) -> tuple[str, str, str, float, tuple]:
         concepts = self.gazetteer.concepts
 
         def rank(entry):
@@ -285,7 +316,7 @@ class ConceptLinker:
                 c.iri,
             )
 
-        candidates.sort(key=rank)
+        candidates = sorted(candidates, key=rank)
         best = candidates[0]
         chosen = concepts[best.concept]
         score = _BASE_SCORE[best.kind]
@@ -297,24 +328,35 @@ class ConceptLinker:
                 if entry.kind == best.kind:
                     factor = _SAME_CLASS_AMBIGUITY if other.cls == chosen.cls else _CROSS_CLASS_AMBIGUITY
                     score = min(score, _BASE_SCORE[best.kind] * factor)
-        return Mention(
-            start, end, text, chosen.iri, chosen.label(self.lang), chosen.cls, round(score, 3), tuple(others)
-        )
+        return chosen.iri, chosen.label(self.lang), chosen.cls, round(score, 3), tuple(others)
+
+
+class _Label:
+    """The concepts one label key can name, and what the linker's tests need to know of them.
+
+    Made once per label key the text matches, so the tests ask a flag instead of looking at
+    every candidate of every match.
+    """
+
+    __slots__ = ("entries", "as_major", "industry", "title", "case_free", "proper_name", "chosen", "fitting")
+
+    def __init__(self, entries: list, concepts: list) -> None:
+        self.entries = entries
+        modes = {e.mode for e in entries}
+        classes = {concepts[e.concept].cls for e in entries}
+        self.as_major = NAMED_AS_MAJOR in modes
+        self.industry = "Industry" in classes
+        self.title = bool(classes & _TITLE_CLASSES)
+        self.case_free = modes <= {ANY_CASE, NAMED_AS_MAJOR}
+        self.proper_name = PROPER_NAME in modes
+        # What _choose chose: by the subject's scheme when all entries are candidates, else by
+        # (candidates, scheme).
+        self.chosen: dict = {}
+        self.fitting: dict = {}  # (text, sentence-initial) -> the entries whose case the text fits
 
 
 _MAJOR_WORDS = frozenset(["专业", "类", "专业类"])
 _CLAUSE_END = frozenset("，。；！？,;!?\n")
-
-
-def _called_a_major(doc: Doc, end: int, window: int = 12) -> bool:
-    """Whether "专业" follows within the clause: "开设工业机器人技术、数控技术等专业"."""
-    for token in doc[end : end + window]:
-        if "专业" in token.text:
-            return True
-        if token.text in _CLAUSE_END or "\n" in token.text:
-            return False
-    return False
-
 
 # Words after a capitalised programme name that still leave it the programme's name.
 _PROGRAMME_NOUNS = frozenset(
@@ -329,52 +371,136 @@ _HEADING_MAX_TOKENS = 40
 TITLE_IN_A_NAME, TITLE_IN_TEXT = 2, 1
 _TITLE_CLASSES = frozenset(["Occupation", "Programme"])
 
+# What the linker asks of a word, as bits of one int per distinct word (see _word_flags).
+_ALPHA, _TITLE, _CAPITAL, _JOINER, _CONTENT, _PROGRAMME_NOUN = 1, 2, 4, 8, 16, 32
+_BLANK, _FULL_STOP, _MAJOR_WORD, _SAYS_MAJOR, _ENDS_CLAUSE = 64, 128, 256, 512, 1024
 
-def _title_cased(token) -> bool:
-    text = token.text
+
+def _title_cased(text: str) -> bool:
     return text[:1].isupper() and not text.isupper() if text[:1].isalpha() else False
 
 
-def _inside_a_name(doc: Doc, start: int, end: int) -> int:
-    """How a Title-Cased span sits in running text: 0 (not so), ``TITLE_IN_TEXT`` or ``TITLE_IN_A_NAME``.
+def _word_flags(text: str, is_alpha: bool) -> int:
+    """The bits of ``text`` (a token's text; ``is_alpha`` its lexeme's flag) the linker tests."""
+    lower = text.lower()
+    tail = text.rstrip()
+    flags = _ALPHA if is_alpha else 0
+    if _title_cased(text):
+        flags |= _TITLE
+    if _title_cased(text) or text.isupper():
+        flags |= _CAPITAL
+    if lower in _LOWER_JOINERS:
+        flags |= _JOINER
+    if is_alpha and lower not in _LOWER_JOINERS and len(text) > 2:
+        flags |= _CONTENT  # counts towards telling a heading from running text
+    if lower in _PROGRAMME_NOUNS:
+        flags |= _PROGRAMME_NOUN
+    if not tail:
+        flags |= _BLANK
+    elif tail.endswith("."):
+        flags |= _FULL_STOP
+    if text in _MAJOR_WORDS:
+        flags |= _MAJOR_WORD
+    if "专业" in text:
+        flags |= _SAYS_MAJOR
+    if text in _CLAUSE_END or "\n" in text:
+        flags |= _ENDS_CLAUSE
+    return flags
 
-    Only words capitalised in the middle of a sentence that is not itself a heading count:
-    "the Secretary" (``TITLE_IN_TEXT``), "Comptroller General", "Higher Education Act",
-    "Secretary of Education" (``TITLE_IN_A_NAME``: the span runs on into more capitalised words).
+
+class _WordFlags(dict):
+    """Word (``ORTH``) -> its :func:`_word_flags`, computed once per word of the vocabulary."""
+
+    def __init__(self, vocab) -> None:
+        super().__init__()
+        self.vocab = vocab
+
+    def __missing__(self, orth: int) -> int:
+        lexeme = self.vocab[orth]
+        flags = self[orth] = _word_flags(lexeme.orth_, lexeme.is_alpha)
+        return flags
+
+
+class _Words:
+    """The tokens of one doc where the linker's tests look: around a few matches.
+
+    Those tests read a handful of tokens per doc, so they read them one by one (a column of the
+    whole doc would cost more) and ask a table kept per vocabulary for the word's properties.
     """
-    words = [t for t in doc[start:end] if t.is_alpha]
-    if not words or not all(_title_cased(t) for t in words) or doc[start].is_sent_start:
-        return 0
-    try:
-        sentence = doc[start].sent
-    except ValueError:  # no sentence boundaries (the linker used without the sentence stage)
-        sentence = doc[:]
-    # A heading is short and has no full stop; a sentence of a law full of names ("the Comptroller
-    # General of the United States shall submit ... to the Committee on ...") has one. Long
-    # unpunctuated runs (lists) are not headings either, and scanning them would cost dearly.
-    if len(sentence) <= _HEADING_MAX_TOKENS and not sentence.text.rstrip().endswith("."):
-        # The span itself and the sentence's first word are capitalised whatever the sentence is.
-        content = [
-            t
-            for t in sentence
-            if t.is_alpha
-            and not t.is_sent_start
-            and not start <= t.i < end
-            and t.text.lower() not in _LOWER_JOINERS
-            and len(t) > 2
-        ]
-        capitals = sum(_title_cased(t) or t.text.isupper() for t in content)
-        if content and capitals >= _HEADING_CAPITALS * len(content):
+
+    def __init__(self, doc: Doc, word_flags: _WordFlags) -> None:
+        self.doc = doc
+        self.n = len(doc)
+        self.word_flags = word_flags
+
+    def flags(self, i: int) -> int:
+        return self.word_flags[self.doc[i].orth] if i < self.n else 0
+
+    def sent_start(self, i: int) -> bool:
+        """Token.is_sent_start, as a bool."""
+        return self.doc[i].is_sent_start is True
+
+    def called_a_major(self, end: int, window: int = 12) -> bool:
+        """Whether "专业" follows within the clause: "开设工业机器人技术、数控技术等专业"."""
+        for i in range(end, min(end + window, self.n)):
+            flags = self.flags(i)
+            if flags & _SAYS_MAJOR:
+                return True
+            if flags & _ENDS_CLAUSE:
+                return False
+        return False
+
+    def sentence_of(self, i: int) -> tuple[int, int]:
+        """The token range of the sentence holding token ``i``."""
+        try:
+            sentence = self.doc[i].sent
+        except ValueError:  # no sentence boundaries (the linker used without the sentence stage)
+            return 0, self.n
+        return sentence.start, sentence.end
+
+    def inside_a_name(self, start: int, end: int) -> int:
+        """How a Title-Cased span sits in running text: 0 (not so), ``TITLE_IN_TEXT`` or ``TITLE_IN_A_NAME``.
+
+        Only words capitalised in the middle of a sentence that is not itself a heading count:
+        "the Secretary" (``TITLE_IN_TEXT``), "Comptroller General", "Higher Education Act",
+        "Secretary of Education" (``TITLE_IN_A_NAME``: the span runs on into more capitalised words).
+        """
+        words = [f for f in map(self.flags, range(start, end)) if f & _ALPHA]
+        if not words or not all(f & _TITLE for f in words) or self.sent_start(start):
             return 0
-    before = doc[start - 1] if start > 0 else None
-    if before is not None and not before.is_sent_start and _title_cased(before):
-        return TITLE_IN_A_NAME
-    after = end
-    while after < len(doc) and after < end + 2 and doc[after].text.lower() in _LOWER_JOINERS:
-        after += 1  # "Secretary of Education", "Department of Labor"
-    if after < len(doc) and _title_cased(doc[after]) and doc[end].text.lower() not in _PROGRAMME_NOUNS:
-        return TITLE_IN_A_NAME
-    return TITLE_IN_TEXT
+        first, last = self.sentence_of(start)
+        # A heading is short and has no full stop; a sentence of a law full of names ("the Comptroller
+        # General of the United States shall submit ... to the Committee on ...") has one. Long
+        # unpunctuated runs (lists) are not headings either, and scanning them would cost dearly.
+        if last - first <= _HEADING_MAX_TOKENS and not self._ends_with_full_stop(first, last):
+            # The span itself and the sentence's first word are capitalised whatever the sentence is.
+            content = capitals = 0
+            for token in self.doc[first:last]:
+                if start <= token.i < end or token.is_sent_start:
+                    continue
+                word = self.word_flags[token.orth]
+                if word & _CONTENT:
+                    content += 1
+                    if word & _CAPITAL:
+                        capitals += 1
+            if content and capitals >= _HEADING_CAPITALS * content:
+                return 0
+        if start > 0 and not self.sent_start(start - 1) and self.flags(start - 1) & _TITLE:
+            return TITLE_IN_A_NAME
+        after = end
+        while after < self.n and after < end + 2 and self.flags(after) & _JOINER:
+            after += 1  # "Secretary of Education", "Department of Labor"
+        if after < self.n and self.flags(after) & _TITLE and not self.flags(end) & _PROGRAMME_NOUN:
+            return TITLE_IN_A_NAME
+        return TITLE_IN_TEXT
+
+    def _ends_with_full_stop(self, first: int, last: int) -> bool:
+        """Whether the text of tokens ``first`` to ``last - 1``, trailing space stripped, ends with "."."""
+        for i in range(last - 1, first - 1, -1):
+            flags = self.flags(i)
+            if not flags & _BLANK:
+                return bool(flags & _FULL_STOP)
+        return False
 
 
 def _common_noun_in_a_name(entry, cls: str, named: int) -> bool:
@@ -393,6 +519,11 @@ def _common_noun_in_a_name(entry, cls: str, named: int) -> bool:
     if not any(ch.isupper() for ch in entry.text):
         return True
     return named == TITLE_IN_A_NAME
+
+
+def _fitting(entries: list, text: str, sentence_initial: bool) -> list:
+    """The entries that may link ``text``: any-case ones, and the others whose case it has."""
+    return [e for e in entries if e.mode in (ANY_CASE, NAMED_AS_MAJOR) or _case_fits(e, text, sentence_initial)]
 
 
 def _case_fits(entry, text: str, sentence_initial: bool) -> bool:

@@ -20,12 +20,14 @@ from __future__ import annotations
 
 import functools
 import logging
+import weakref
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import spacy
 from spacy.language import Language
+from spacy.tokenizer import Tokenizer
 
 from chaingraph.nlp import linker as _linker  # noqa: F401  (registers the factory)
 from chaingraph.nlp import relations as _relations  # noqa: F401  (registers the factory)
@@ -74,6 +76,7 @@ def pipeline_version(profile: str = "fast", lang: str = "en") -> str:
     if profile == "fast" or lang not in _SPAN_FINDER_LANGS:
         return PIPELINE_VERSION
     return f"{PIPELINE_VERSION}.spans-{SPANS_VERSION}.fuzzy-{FUZZY_VERSION}"
+
 
 # Largest text handed to spaCy in one piece; longer documents are cut at paragraph breaks.
 MAX_CHARS = 1_000_000
@@ -200,8 +203,11 @@ def extract_docs(nlp: Language, items: Iterable[tuple[str, str | None]], batch_s
             for offset, piece in _chunks(text):
                 yield piece, (index, offset, about if info else None, info.cls if info else None)
 
+    warm = _tokenizer_warmer(nlp)
+
     def with_context(stream):
         for piece, context in stream:
+            warm(piece)
             doc = nlp.make_doc(piece)
             doc._.about, doc._.about_class = context[2], context[3]
             yield doc, context
@@ -216,6 +222,45 @@ def extract_docs(nlp: Language, items: Iterable[tuple[str, str | None]], batch_s
         parts.append(_shift(_extraction_of(doc), offset))
     if parts:
         yield _merge(parts)
+
+
+class _TokenizerWarmer:
+    """Puts each new word of a text into the tokenizer's cache before the text is tokenized.
+
+    spaCy's tokenizer caches how it cut each whitespace-separated word, but within one text it
+    stops caching at the first special case it meets (its guard against #1250 is per text), so
+    after a "State’s" early in a long law every later word is cut by the affix rules again, in
+    every text. Tokenizing a new word on its own caches it as spaCy would in a text without
+    special cases; the cut is the same either way, so only the time changes.
+    """
+
+    def __init__(self, tokenizer: Tokenizer) -> None:
+        self.tokenizer = tokenizer
+        self.seen: set[str] = set()
+
+    def __call__(self, text: str) -> None:
+        # The cache stops growing at max_cache_size: beyond it, warming would only cost.
+        if len(self.seen) >= self.tokenizer.max_cache_size:
+            return
+        new = set(text.split()).difference(self.seen)
+        if new:
+            self.seen |= new
+            tokenize = self.tokenizer
+            for word in new:
+                tokenize(word)
+
+
+_warmers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _tokenizer_warmer(nlp: Language):
+    """The :class:`_TokenizerWarmer` of ``nlp`` (kept for its life), or a no-op for other tokenizers (jieba)."""
+    if not isinstance(nlp.tokenizer, Tokenizer):
+        return lambda text: None
+    warmer = _warmers.get(nlp)
+    if warmer is None or warmer.tokenizer is not nlp.tokenizer:
+        warmer = _warmers[nlp] = _TokenizerWarmer(nlp.tokenizer)
+    return warmer
 
 
 def _pipe(nlp: Language, docs, batch_size: int):

@@ -23,7 +23,7 @@ from bisect import bisect_left, bisect_right
 from typing import NamedTuple
 
 import numpy as np
-from spacy.attrs import IDX, LOWER
+from spacy.attrs import LOWER
 from spacy.language import Language
 from spacy.matcher import Matcher
 from spacy.tokens import Doc
@@ -162,12 +162,15 @@ class RelationTyper:
         self._anchors = np.array(sorted(self._by_anchor), dtype=np.uint64)
         # The pairs of classes some cue of this language relates (most sentences hold none).
         self._pairs = {pair for cue_name in patterns or () for pair in CUES[cue_name].pairs}
+        self._lefts_of: dict[str, set[str]] = {}  # right class -> the left classes a cue relates to it
+        for left, right in self._pairs:
+            self._lefts_of.setdefault(right, set()).add(left)
 
     def _typeable(self, mentions: list, about_cls: str | None) -> bool:
         """Whether some cue could relate two of the mentions (or the document's subject and one)."""
         seen = {about_cls} if about_cls else set()
         for mention in mentions:
-            if any((cls, mention.cls) in self._pairs for cls in seen):
+            if not seen.isdisjoint(self._lefts_of.get(mention.cls, ())):
                 return True
             seen.add(mention.cls)
         return False
@@ -176,10 +179,12 @@ class RelationTyper:
         """Character offsets of the doc's cue anchors, in order, and their token indexes and words."""
         if not len(doc):
             return [], []
-        arr = doc.to_array([self._anchor_attr, IDX])
-        words = arr[:, 0].astype(np.uint64)
-        (hit,) = np.nonzero(np.isin(words, self._anchors))
-        return arr[hit, 1].astype(np.int64).tolist(), list(zip(hit.tolist(), words[hit].tolist(), strict=True))
+        words = doc.to_array(self._anchor_attr)
+        # Membership in the small sorted anchor array, without np.isin's sort of the doc.
+        at = np.minimum(np.searchsorted(self._anchors, words), len(self._anchors) - 1)
+        hit = np.flatnonzero(self._anchors[at] == words).tolist()
+        # Character offsets only of the few anchors: a column for every token would cost more.
+        return [doc[i].idx for i in hit], list(zip(hit, words[hit].tolist(), strict=True))
 
     def __call__(self, doc: Doc) -> Doc:
         mentions = doc._.mentions or []

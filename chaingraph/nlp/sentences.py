@@ -12,7 +12,7 @@ object per token cost more than the rest of the pipeline together. The boundarie
 from __future__ import annotations
 
 import numpy as np
-from spacy.attrs import IDX, IS_SPACE, LENGTH, ORTH, SENT_START
+from spacy.attrs import IDX, IS_SPACE, ORTH, SENT_START
 from spacy.language import Language
 from spacy.pipeline.sentencizer import Sentencizer
 from spacy.tokens import Doc
@@ -39,7 +39,14 @@ class SentenceSplitter:
         self.name = name
         self.strings = nlp.vocab.strings
         self._breaks: dict[int, bool] = {}
+        self._lengths: dict[int, int] = {}  # word -> its length in characters
         self.punct = np.array(sorted({self.strings.add(p) for p in (punct_chars or DEFAULT_PUNCT)}), dtype=np.uint64)
+
+    def _length(self, orth: int) -> int:
+        known = self._lengths.get(orth)
+        if known is None:
+            known = self._lengths[orth] = len(self.strings[orth])
+        return known
 
     def _is_paragraph_break(self, orth: int) -> bool:
         known = self._breaks.get(orth)
@@ -52,16 +59,20 @@ class SentenceSplitter:
         if n == 0:
             doc._.sentence_bounds = np.zeros((0, 2), dtype=np.int64)
             return doc
-        arr = doc.to_array([ORTH, IS_SPACE, IDX, LENGTH])
-        orth, space = arr[:, 0].astype(np.uint64), arr[:, 1].astype(bool)
-        idx, length = arr[:, 2].astype(np.int64), arr[:, 3].astype(np.int64)
+        # Each column costs a call into spaCy per token, so only these three; lengths are looked
+        # up for the few tokens that end a sentence.
+        arr = doc.to_array([ORTH, IS_SPACE, IDX])
+        orth, space = arr[:, 0], arr[:, 1].astype(bool)
         # Membership in the small sorted punctuation array, without np.isin's sort of the doc.
         at = np.minimum(np.searchsorted(self.punct, orth), len(self.punct) - 1)
         ends = self.punct[at] == orth
-        if space.any():  # whitespace tokens repeat ("\n\n"): look at each distinct one once
-            for value in np.unique(orth[space]).tolist():
+        blanks = np.flatnonzero(space)
+        if len(blanks):
+            # Whitespace tokens are few (about one a line) and repeat ("\n\n"): ask each distinct one.
+            blank_words = orth[blanks]
+            for value in set(blank_words.tolist()):
                 if self._is_paragraph_break(value):
-                    ends |= orth == value
+                    ends[blanks[blank_words == value]] = True
         # A token starts a sentence when it follows a sentence end and is not one itself.
         starts = np.zeros(n, dtype=bool)
         starts[0] = True
@@ -70,16 +81,19 @@ class SentenceSplitter:
         doc.from_array([SENT_START], sent_start)
         first = np.flatnonzero(starts)
         last = np.append(first[1:], n) - 1
-        # Trim whitespace tokens at either end (few sentences have any) so offsets cover the text only.
-        for k in np.flatnonzero(space[first] | space[last]).tolist():
-            a, b = int(first[k]), int(last[k])
-            while a < b and space[a]:
-                a += 1
-            while b > a and space[b]:
-                b -= 1
-            first[k], last[k] = a, b
-        keep = ~space[first]
-        bounds = list(zip(idx[first][keep].tolist(), (idx[last] + length[last])[keep].tolist(), strict=True))
+        if len(blanks):
+            # Trim whitespace tokens at either end so offsets cover the text only: each sentence
+            # runs from its first to its last non-space token, and one of spaces only is dropped.
+            at = np.arange(n)
+            next_word = np.minimum.accumulate(np.where(space, n, at)[::-1])[::-1]
+            last_word = np.maximum.accumulate(np.where(space, -1, at))
+            first = next_word[first]
+            keep = first <= last
+            first, last = first[keep], last_word[last[keep]]
+        idx = arr[:, 2]
+        length = self._length
+        ends_at = [i + length(word) for i, word in zip(idx[last].tolist(), orth[last].tolist(), strict=True)]
+        bounds = list(zip(idx[first].tolist(), ends_at, strict=True))
         doc._.sentence_bounds = bounds
         return doc
 
