@@ -52,7 +52,7 @@ __all__ = [
 ]
 
 #: Bumped whenever the fuzzy linker's output for the same input can change.
-FUZZY_VERSION = "4"
+FUZZY_VERSION = "5"
 
 _SPACES = re.compile(r"\s+")
 _MIN_DROPPED_DF = 1000
@@ -403,9 +403,15 @@ class FuzzyLinker:
                 span = doc.char_span(mention.start, mention.end, alignment_mode="expand")
                 if span is not None:
                     taken[span.start : span.end] = b"\x01" * len(span)
+            # Words the concept linker matched but declined (written otherwise than the name, or
+            # named something else in context) stay unlinked candidates: a look-alike label must
+            # not link them in its place.
+            declined = bytearray(len(doc))
+            for start, end in doc._.declined or ():
+                declined[start:end] = b"\x01" * (end - start)
             spans = [s for s in candidates if not any(taken[s.start : s.end]) and not _WORDLESS.match(s.text)]
             for span, (concept, score) in zip(spans, self.link([s.text for s in spans]), strict=True):
-                if concept is None:
+                if concept is None or any(declined[span.start : span.end]):
                     mention = Mention(
                         span.start_char, span.end_char, span.text, "", span.text, self.unlinked_class, score
                     )

@@ -22,6 +22,7 @@ from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span
 
+from chaingraph.nlp.context import read_otherwise
 from chaingraph.nlp.gazetteer import (
     ALT,
     ANY_CASE,
@@ -47,7 +48,7 @@ __all__ = ["Mention", "ConceptLinker", "make_concept_linker", "LINKER_VERSION"]
 
 #: Bumped whenever the linker's output for the same input can change: invalidates cached
 #: gazetteers and tells an incremental build to extract documents again.
-LINKER_VERSION = "7"
+LINKER_VERSION = "8"
 
 #: The acronym table, beside the other curated sources of the vocabularies (``sources/``): kept
 #: by hand, one row per acronym and expansion, each row naming the vocabulary labels that attest
@@ -77,6 +78,9 @@ if not Doc.has_extension("mentions"):
     Doc.set_extension("mentions", default=None)
 if not Doc.has_extension("about"):
     Doc.set_extension("about", default=None)
+if not Doc.has_extension("declined"):
+    # Token ranges whose label matched but whose case or context says they name something else.
+    Doc.set_extension("declined", default=None)
 
 
 def _cache_dir() -> Path:
@@ -219,6 +223,7 @@ class ConceptLinker:
         matches = self.matcher(doc)
         mentions: list[Mention] = []
         spans: list[Span] = []
+        declined: list[tuple[int, int]] = []
         if matches:
             about = doc._.about
             info = self.gazetteer.concept(about) if about else None
@@ -251,10 +256,17 @@ class ConceptLinker:
                     candidates = [e for e in candidates if not _common_noun_in_a_name(e, concepts_cls(e), named)]
                     if not candidates:
                         continue
+                candidates = [e for e in candidates if not read_otherwise(doc, start, end, e, concepts[e.concept])]
+                if not candidates:
+                    declined.append((start, end))  # the fuzzy linker must not link these words either
+                    continue
                 mention = self._choose(
-                    span.text, span.start_char, span.end_char, span[0].is_sent_start, candidates, about_scheme
+                    span.text, span.start_char, span.end_char, span[0].is_sent_start, candidates, about_scheme, about
                 )
-                if mention is None or mention.score < self.min_score:
+                if mention is None:
+                    declined.append((start, end))  # written otherwise than the name ("polish", "it")
+                    continue
+                if mention.score < self.min_score:
                     continue
                 taken[start:end] = b"\x01" * (end - start)
                 mentions.append(mention)
@@ -262,11 +274,19 @@ class ConceptLinker:
             mentions.sort()
             spans.sort()
         doc._.mentions = mentions
+        doc._.declined = declined
         doc.spans[self.name] = spans
         return doc
 
     def _choose(
-        self, text: str, start: int, end: int, sentence_initial: bool, entries: list, about_scheme: str
+        self,
+        text: str,
+        start: int,
+        end: int,
+        sentence_initial: bool,
+        entries: list,
+        about_scheme: str,
+        about: str | None = None,
     ) -> Mention | None:
         candidates = [
             e for e in entries if e.mode in (ANY_CASE, NAMED_AS_MAJOR) or _case_fits(e, text, sentence_initial)
@@ -274,6 +294,12 @@ class ConceptLinker:
         if not candidates:
             return None
         concepts = self.gazetteer.concepts
+        # The document's own subject, named in it as well as any other concept ("# Computer Science"
+        # atop CIP 11.0701), is that subject; not through a lesser label ("welding engineers" is an
+        # altLabel of Materials Engineers but the prefLabel of ESCO's welding engineer).
+        best = min(e.kind for e in candidates)
+        own = [e for e in candidates if e.kind == best and concepts[e.concept].iri == about]
+        candidates = own or candidates
 
         def rank(entry):
             c = concepts[entry.concept]
