@@ -301,3 +301,33 @@ def test_technical_skills_are_stop_listed():
     from chaingraph.nlp.gazetteer import load_stop_labels
 
     assert "technical skill" in load_stop_labels("en")
+
+
+class TestVerbObjectOfAnotherActivity:
+    """An alternative label's object is an alias only when the preferred label is that object's use."""
+
+    @staticmethod
+    def skill(pref, *alts):
+        from chaingraph.nlp.gazetteer import ALT, PREF, ConceptInfo
+
+        labels = [(pref, "en", PREF)] + [(alt, "en", ALT) for alt in alts]
+        return ConceptInfo(EX + "s", "Skill", "esco", None, {"en": pref}, labels)
+
+    def test_object_of_an_alt_label_of_another_activity_is_no_alias(self):
+        from chaingraph.nlp.gazetteer import generated_labels
+
+        # "use production schedules" is an altLabel of "follow production schedule".
+        concept = self.skill("follow production schedule", "use production schedules")
+        assert list(generated_labels([concept])) == []
+
+    def test_object_of_a_use_skill_stays_an_alias(self):
+        from chaingraph.nlp.gazetteer import generated_labels
+
+        concept = self.skill("use CAD software", "apply CAD software")
+        assert list(generated_labels([concept])) == [(0, "CAD software", "en"), (0, "CAD", "en")]
+
+    def test_object_of_a_knowledge_concept_stays_an_alias(self):
+        from chaingraph.nlp.gazetteer import generated_labels
+
+        concept = self.skill("SQL", "use SQL")
+        assert list(generated_labels([concept])) == [(0, "SQL", "en")]

@@ -53,7 +53,7 @@ __all__ = [
 ]
 
 #: Bumped whenever the fuzzy linker's output for the same input can change.
-FUZZY_VERSION = "4"
+FUZZY_VERSION = "5"
 
 _SPACES = re.compile(r"\s+")
 _MIN_DROPPED_DF = 1000
@@ -441,8 +441,14 @@ class FuzzyLinker:
         for doc, spans in zip(docs, free, strict=True):
             mentions = list(doc._.mentions or [])
             if spans is not None:
+                # Words the concept linker matched but declined (written otherwise than the name, or
+                # named something else in context) stay unlinked candidates: a look-alike label must
+                # not link them in its place.
+                declined = bytearray(len(doc))
+                for start, end in doc._.declined or ():
+                    declined[start:end] = b"\x01" * (end - start)
                 for (span, text), (concept, score) in zip(spans, links[done : done + len(spans)], strict=True):
-                    if concept is None:
+                    if concept is None or any(declined[span.start : span.end]):
                         mention = Mention(span.start_char, span.end_char, text, "", text, self.unlinked_class, score)
                     else:
                         info = self.concepts[concept]

@@ -20,6 +20,7 @@ from typing import NamedTuple
 
 import pyoxigraph as ox
 
+from chaingraph.nlp.loose_labels import loose_labels
 from chaingraph.rdf.namespaces import CG, CLASSES, RDF, SCHEMES, SKOS
 from chaingraph.resources import ontologies_dir, vocab_dir
 
@@ -47,6 +48,10 @@ _CLASS_OF_TYPE = {CG + cls: cls for cls in CLASSES}
 _PREFIX_OF_SCHEME = {scheme: prefix for prefix, (scheme, _ns) in SCHEMES.items()}
 _NOT_A_LABEL = re.compile(r"^[\W\d_]*$")  # punctuation and digits only
 _ACRONYM = re.compile(r"^[A-Z][A-Z0-9&]{1,5}$")
+#: Residual classes ("Other Manufacturing", "其他法律服务") hold what a classification leaves over.
+_RESIDUAL = ("Other ", "其他")
+_UNKNOWN_WORD = -20.0  # below any word the English unigram table knows
+_TITLE_WORDS = re.compile(r"^(?:[A-Z0-9][\w.+#/&'-]*)(?:\s+[A-Z0-9][\w.+#/&'-]*)*$")  # every word capitalised
 
 
 @dataclass(slots=True)
@@ -109,7 +114,11 @@ class LabelPolicy:
     * with ``word_logprob`` (case-sensitive English unigram log-probabilities): common words
       used as alternative or hidden labels are dropped (``COMMON_ALT_WORD``), and technology
       names that are also English words link only as proper names, and only if English writes
-      them capitalised more often than not (``COMMON_TECH_WORD``).
+      them capitalised more often than not (``COMMON_TECH_WORD``); so do skills ESCO writes
+      capitalised ("Angular", "Polish"), since ESCO writes every other skill in lower case;
+    * technology names written as titles ("Adapt It", "Power Systems") link only as written, and
+      capitalised single-word alternatives that are English words ("Encoder") only as names;
+    * residual industry classes ("Other Manufacturing", "其他法律服务") never link.
     """
 
     def __init__(self, stop_labels: set[str], word_logprob=None) -> None:
@@ -121,6 +130,8 @@ class LabelPolicy:
         words = key.split()
         if words[0] in _EDGE_WORDS or words[-1] in _EDGE_WORDS:
             return None  # a fragment such as "and procedures"
+        if cls == "Industry" and text.startswith(_RESIDUAL):
+            return None  # "other manufacturing", "其他法律": in text these words are "other …"
         if cls == "Programme":
             if key in self.stop_labels or _ROMAN.match(text):
                 return None
@@ -131,6 +142,10 @@ class LabelPolicy:
             # Programme names are titles: "Computer Science" names the programme, while
             # "computer science" or "architecture" in running text names the subject.
             return EXACT_CASE if n_tokens > 1 else PROPER_NAME
+        if cls == "Technology" and n_tokens > 1 and _TITLE_WORDS.match(text):
+            # A product's name written as a title links as written: "adapt it" and "power systems"
+            # in lower case are common words.
+            return None if key in self.stop_labels else EXACT_CASE
         if n_tokens > 1:
             return None if key in self.stop_labels else ANY_CASE
         if len(text) < 2 or _ROMAN.match(text):
@@ -142,14 +157,18 @@ class LabelPolicy:
         if self.word_logprob is None:
             return ANY_CASE
         logprob = max(self.word_logprob(text.lower()), self.word_logprob(key))
-        if cls == "Technology" and logprob > COMMON_TECH_WORD:
+        # ESCO writes skills in lower case: a capitalised one is a name ("Angular", "Polish").
+        skill_name = cls == "Skill" and kind == PREF and text[:1].isupper()
+        if (cls == "Technology" or skill_name) and logprob > COMMON_TECH_WORD:
             # A product name that is also a word: keep it only where English writes it capitalised
             # more often than not ("Python", "Linux", "Oracle"; not "Director", "Library").
             capitalised = self.word_logprob(text[:1].upper() + text[1:])
-            named = text[:1].isupper() and capitalised >= self.word_logprob(text.lower())
+            named = text[:1].isupper() and (skill_name or capitalised >= self.word_logprob(text.lower()))
             return PROPER_NAME if named and kind != HIDDEN else None
         if kind != PREF and logprob > COMMON_ALT_WORD:
             return None
+        if cls == "Technology" and kind != PREF and text[:1].isupper() and logprob > _UNKNOWN_WORD:
+            return PROPER_NAME  # "Encoder" of "3M Encoder": "encoders" are any encoders
         return ANY_CASE
 
 
@@ -250,9 +269,11 @@ def generated_labels(concepts: list[ConceptInfo], acronyms=None) -> Iterator[tup
             forms = []
             if c.cls == "Skill":
                 # An alternative label may drift from the concept ("use public transportation" is
-                # an altLabel of "adopt ways to reduce pollution"): its object must be in the prefLabel.
+                # an altLabel of "adopt ways to reduce pollution"): its object must be in the prefLabel,
+                # and the prefLabel must be that object's use ("use production schedules" is an
+                # altLabel of "follow production schedule": the schedules are not the competence).
                 pref = c.label("en")
-                forms.extend(obj for obj in verb_object_aliases(text) if kind == PREF or _words_in(obj, pref))
+                forms.extend(obj for obj in verb_object_aliases(text) if kind == PREF or _names_its_use(obj, pref))
             if acronyms is not None:
                 # Spelling an acronym out inside a product name ("SQL Server") names no product.
                 forms.extend(acronyms.aliases(text, spell_out=c.cls in ("Skill", "Occupation")))
@@ -275,6 +296,24 @@ def _words_in(phrase: str, label: str) -> bool:
 
     words = {light_norm(w) for w in re.findall(r"\w+", label)}
     return all(light_norm(w) in words for w in re.findall(r"\w+", phrase))
+
+
+def _names_its_use(obj: str, pref: str) -> bool:
+    """Whether ``pref`` is ``obj`` or its use: its other words are light verbs and function words.
+
+    >>> _names_its_use("CAD software", "use CAD software"), _names_its_use("SQL", "SQL")
+    (True, True)
+    >>> _names_its_use("production schedules", "follow production schedule")
+    False
+    """
+    from chaingraph.nlp.normalize import light_norm
+    from chaingraph.vocab.aliases import LIGHT_VERBS
+
+    if not _words_in(obj, pref):
+        return False
+    allowed = {w for verb in LIGHT_VERBS for w in verb.split()} | _EDGE_WORDS
+    allowed |= {light_norm(w) for w in re.findall(r"\w+", obj)}
+    return all(light_norm(w) in allowed for w in re.findall(r"\w+", pref))
 
 
 def _vendor_stripped(text: str, concept: ConceptInfo) -> bool:
@@ -342,11 +381,22 @@ class Gazetteer:
         self.entries: dict[str, list[LabelEntry]] = {}
         self.patterns: dict[str, tuple[int, ...]] = {}  # key -> NORM hashes of its tokens
         self.dropped_generic = 0
+        # "educator" of "zoo educator", "Equipment Operator" of fifteen O*NET occupations,
+        # "sustainability" of "environmental engineering".
+        loose = loose_labels(
+            (i, c.cls, c.scheme, text, kind, c.pref_labels.get("en", ""))
+            for i, c in enumerate(concepts)
+            for text, label_lang, kind in c.labels
+            if label_lang.split("-")[0] == "en"
+        )
         labels = [
             (i, text.strip(), kind, policies[label_lang.split("-")[0]])
             for i, c in enumerate(concepts)
             for text, label_lang, kind in c.labels
-            if label_lang.split("-")[0] in policies and not _NOT_A_LABEL.match(text) and len(text.strip()) > 1
+            if label_lang.split("-")[0] in policies
+            and not _NOT_A_LABEL.match(text)
+            and len(text.strip()) > 1
+            and (i, text) not in loose
         ]
         self._index(concepts, labels, tokenize)
         self.generated = 0

@@ -21,6 +21,7 @@ from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span
 
+from chaingraph.nlp.context import read_otherwise
 from chaingraph.nlp.gazetteer import (
     ALT,
     ANY_CASE,
@@ -77,6 +78,9 @@ if not Doc.has_extension("mentions"):
     Doc.set_extension("mentions", default=None)
 if not Doc.has_extension("about"):
     Doc.set_extension("about", default=None)
+if not Doc.has_extension("declined"):
+    # Token ranges whose label matched but whose case or context says they name something else.
+    Doc.set_extension("declined", default=None)
 
 
 def _cache_dir() -> Path:
@@ -221,6 +225,7 @@ class ConceptLinker:
         matches = self.matcher(doc)
         mentions: list[Mention] = []
         spans: list[Span] = []
+        declined: list[tuple[int, int]] = []
         if matches:
             about = doc._.about
             info = self.gazetteer.concept(about) if about else None
@@ -274,11 +279,15 @@ class ConceptLinker:
                     else:
                         candidates = _fitting(candidates, text, sentence_initial)
                     if not candidates:
+                        declined.append((start, end))  # written otherwise than the name ("polish", "it")
                         continue
-                if candidates is label.entries:
-                    chosen = label.chosen.get(about_scheme) or self._choose(label, candidates, about_scheme)
-                else:
-                    chosen = self._choose(label, candidates, about_scheme)
+                kept = [e for e in candidates if not read_otherwise(doc, start, end, e, concepts[e.concept])]
+                if len(kept) < len(candidates):
+                    if not kept:
+                        declined.append((start, end))  # the fuzzy linker must not link these words either
+                        continue
+                    candidates = kept
+                chosen = self._choose(label, candidates, about_scheme, about)
                 if chosen[3] < self.min_score:
                     continue
                 taken[start:end] = b"\x01" * (end - start)
@@ -288,23 +297,36 @@ class ConceptLinker:
             mentions.sort()
             spans.sort()
         doc._.mentions = mentions
+        doc._.declined = declined
         doc.spans[self.name] = spans
         return doc
 
-    def _choose(self, label: _Label, candidates: list, about_scheme: str) -> tuple[str, str, str, float, tuple]:
+    def _choose(
+        self, label: _Label, candidates: list, about_scheme: str, about: str | None = None
+    ) -> tuple[str, str, str, float, tuple]:
         """``(concept, label, class, score, alternatives)`` of the best of ``candidates`` (entries of ``label``).
 
-        The choice depends on the candidates and the subject's scheme alone, so each label keeps
-        the choices it made.
+        The choice depends on the candidates, the subject's scheme and, when the label can name
+        the subject itself, the subject; so each label keeps the choices it made.
         """
         key = about_scheme if candidates is label.entries else (tuple(candidates), about_scheme)
+        if about is not None and about in label.iris:
+            key = (key, about)
+        else:
+            about = None
         chosen = label.chosen.get(key)
         if chosen is None:
-            chosen = label.chosen[key] = self._rank(candidates, about_scheme)
+            chosen = label.chosen[key] = self._rank(candidates, about_scheme, about)
         return chosen
 
-    def _rank(self, candidates: list, about_scheme: str) -> tuple[str, str, str, float, tuple]:
+    def _rank(self, candidates: list, about_scheme: str, about: str | None) -> tuple[str, str, str, float, tuple]:
         concepts = self.gazetteer.concepts
+        # The document's own subject, named in it as well as any other concept ("# Computer Science"
+        # atop CIP 11.0701), is that subject; not through a lesser label ("welding engineers" is an
+        # altLabel of Materials Engineers but the prefLabel of ESCO's welding engineer).
+        if about is not None:
+            best = min(e.kind for e in candidates)
+            candidates = [e for e in candidates if e.kind == best and concepts[e.concept].iri == about] or candidates
 
         def rank(entry):
             c = concepts[entry.concept]
@@ -338,10 +360,11 @@ class _Label:
     every candidate of every match.
     """
 
-    __slots__ = ("entries", "as_major", "industry", "title", "case_free", "proper_name", "chosen", "fitting")
+    __slots__ = ("entries", "iris", "as_major", "industry", "title", "case_free", "proper_name", "chosen", "fitting")
 
     def __init__(self, entries: list, concepts: list) -> None:
         self.entries = entries
+        self.iris = frozenset(concepts[e.concept].iri for e in entries)
         modes = {e.mode for e in entries}
         classes = {concepts[e.concept].cls for e in entries}
         self.as_major = NAMED_AS_MAJOR in modes
