@@ -8,17 +8,20 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from chaingraph.builder import BuildReport, Progress
 from chaingraph.builder import build as _build
-from chaingraph.nlp.linker import Mention
-from chaingraph.nlp.pipeline import extract_text
-from chaingraph.rdf.export import export_graph
 from chaingraph.rdf.namespaces import resolve_concept
-from chaingraph.rdf.validate import ValidationReport, validate_store
 from chaingraph.resources import default_store_path
 from chaingraph.stats import store_stats
 from chaingraph.store import EmbeddedStore, open_store
+
+# spaCy (the pipeline) and pyshacl (validation) take seconds to import: only the calls that use
+# them import them, so that ``import chaingraph`` and a build with nothing to do stay quick.
+if TYPE_CHECKING:
+    from chaingraph.nlp.linker import Mention
+    from chaingraph.rdf.validate import ValidationReport
 
 __all__ = [
     "labels",
@@ -73,6 +76,8 @@ def extract(text: str, *, lang: str = "en", about: str | None = None, profile: s
     With ``profile="accurate"`` the list also holds unlinked candidates: mentions whose
     ``concept`` is empty, phrases the span finder found that match no concept well enough.
     """
+    from chaingraph.nlp.pipeline import extract_text
+
     about_iri = resolve_concept(about) if about else None
     return list(extract_text(text, lang=lang, about=about_iri, profile=profile).mentions)
 
@@ -91,6 +96,8 @@ def export(
     output, fmt: str = "trig", store: str | Path | EmbeddedStore | None = None, *, include_vocabularies=False
 ) -> int:
     """Serialise the graph (``ttl``, ``nt``, ``trig``, ``nq`` or ``jsonld``); returns the quads written."""
+    from chaingraph.rdf.export import export_graph
+
     return export_graph(_store(store), output, fmt, include_vocabularies=include_vocabularies)
 
 
@@ -98,6 +105,8 @@ def validate(
     store: str | Path | EmbeddedStore | None = None, *, include_vocabularies: bool = False
 ) -> ValidationReport:
     """Check the graph against the SHACL shapes."""
+    from chaingraph.rdf.validate import validate_store
+
     return validate_store(_store(store), include_vocabularies=include_vocabularies)
 
 

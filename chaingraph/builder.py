@@ -21,6 +21,17 @@ What is extracted again
 Nothing is loaded that the build does not need: an unchanged corpus is read and hashed, compared
 with the fingerprints in the store, and left alone without loading any pipeline.
 
+Quicker still, a build that finds nothing changed since the last one neither reads the corpus nor
+opens the store. Each build keeps a record beside the store's live generation
+(:meth:`chaingraph.store.EmbeddedStore.build_record`): a snapshot of what reading the corpus looked
+at (:mod:`chaingraph.corpus.snapshot`: every file's ``stat`` and content digest), a digest of
+everything else the graph depends on (the profile, chaingraph's own code, the vocabularies,
+ontology and stop-lists, the Python and file-reader versions), and the report. When that digest is
+the same and the snapshot finds every file as it was, the graph is the one a full comparison
+would leave as it is, and the recorded report is returned. Any difference, or any doubt (no
+record, a record for another generation, a file that could not be read, a document that failed),
+falls back to the full comparison above, which writes a new record.
+
 Extraction runs in batches (:mod:`chaingraph.executors`: this process, forked workers or a Dask
 cluster); each batch comes back as N-Quads bytes that stream into the store's bulk loader, so
 the corpus's quads are never all in memory.
@@ -38,19 +49,21 @@ import contextlib
 import gzip
 import hashlib
 import io
+import json
+import os
 import re
+import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
-from chaingraph.corpus import CorpusProblem, Document, read_corpus
+from chaingraph.corpus import CorpusProblem, Document, Snapshot, corpus_candidates, read_corpus
 from chaingraph.executors import BatchResult, load_pipeline_for, make_batches, run_batches
 from chaingraph.invalidation import LabelIndex, affected_documents, label_index, pipeline_key, vocabulary_key
-from chaingraph.nlp.gazetteer import vocab_files
-from chaingraph.rdf.document_graph import document_fingerprint
 from chaingraph.rdf.namespaces import CG, CG_GRAPH, CG_ID, CLASSES, document_graph_iri, vocab_graph_iri
 from chaingraph.rdf.relations_graph import (
     RELATIONS_GRAPH,
@@ -60,9 +73,11 @@ from chaingraph.rdf.relations_graph import (
     stored_support,
     write_relations,
 )
-from chaingraph.resources import ontology_file
-from chaingraph.sparql_store import SparqlStore
+from chaingraph.resources import ontologies_dir, ontology_file, vocab_dir
 from chaingraph.store import EmbeddedStore, open_store
+
+if TYPE_CHECKING:
+    from chaingraph.sparql_store import SparqlStore
 
 __all__ = ["BuildReport", "build", "META_GRAPH", "ONTOLOGY_GRAPH", "pipeline_language"]
 
@@ -112,7 +127,8 @@ def _stored_fingerprints(store) -> dict[str, str]:
     if not store.exists():
         return {}
     rows = store.query(
-        f"PREFIX cg: <{CG}> SELECT ?g ?fp WHERE {{ GRAPH ?g {{ ?d a cg:Document ; cg:fingerprint ?fp }} }}",
+        # Only documents have a fingerprint; also matching their type makes the query twice as slow.
+        f"PREFIX cg: <{CG}> SELECT ?g ?fp WHERE {{ GRAPH ?g {{ ?d cg:fingerprint ?fp }} }}",
         use_default_graph_as_union=False,
     )
     return {row["g"].value: row["fp"].value for row in rows}
@@ -164,6 +180,8 @@ def _load_rdf_file(db: ox.Store, path: Path, graph: str) -> None:
 
 def _reference_files() -> dict[str, Path]:
     """Graph IRI -> file for the ontology and each vocabulary."""
+    from chaingraph.nlp.gazetteer import vocab_files  # imports spaCy: not on the path of a no-op rebuild
+
     files = {ONTOLOGY_GRAPH: ontology_file()}
     for path in vocab_files():
         files[vocab_graph_iri(path.name.split(".")[0])] = path
@@ -250,11 +268,13 @@ def _unknown_abouts(db, documents: Iterable[Document]) -> set[str]:
     """The ``about`` IRIs that are not a typed concept of the vocabularies in ``db``."""
     abouts = sorted({d.about for d in documents if d.about})
     known: set[str] = set()
-    classes = " ".join(f"<{CG}{cls}>" for cls in CLASSES)
+    classes = ", ".join(f"<{CG}{cls}>" for cls in CLASSES)
     for start in range(0, len(abouts), 500):
         values = " ".join(f"<{iri}>" for iri in abouts[start : start + 500])
+        # A FILTER, not VALUES on the type: Oxigraph would join with every typed node of the store
+        # (millions of sentences and mentions) instead of looking up each IRI.
         rows = db.query(
-            f"SELECT DISTINCT ?c WHERE {{ VALUES ?c {{ {values} }} VALUES ?t {{ {classes} }} ?c a ?t }}",
+            f"SELECT DISTINCT ?c WHERE {{ VALUES ?c {{ {values} }} ?c a ?t FILTER(?t IN ({classes})) }}",
             use_default_graph_as_union=True,
         )
         known.update(row["c"].value for row in rows)
@@ -300,11 +320,20 @@ def build(
     """
     clock = _Clock()
     db_store = store if hasattr(store, "transaction") else open_store(store)
+    hashes = _ReferenceHashes()
+    inputs = _inputs_digest(profile, hashes)
+    recorded = _unchanged_since_record(db_store, Path(corpus_dir), inputs)
+    if recorded is not None:
+        recorded.timings["compare"] = clock.lap()
+        return recorded
+    reference = _reference_files()
+    reference_hashes = {graph: hashes(path) for graph, path in reference.items()}
+
+    # Imported here: it brings the pipeline modules, which only a build with changes needs.
+    from chaingraph.rdf.document_graph import document_fingerprint
+
     corpus = read_corpus(Path(corpus_dir))
     report = BuildReport(store=str(db_store.path), problems=list(corpus.problems))
-
-    reference = _reference_files()
-    reference_hashes = {graph: _file_hash(path) for graph, path in reference.items()}
     vocab_hashes = {reference[g].name: h for g, h in reference_hashes.items() if g != ONTOLOGY_GRAPH}
 
     # Which pipeline reads each document, and with which vocabularies.
@@ -355,6 +384,7 @@ def build(
     if not to_extract and not to_drop and not stale and not gone and not stale_pipelines and db_store.exists():
         report.documents = len(wanted)
         _warn_unknown_abouts(report, db_store, corpus.documents)
+        _save_record(db_store, Path(corpus_dir), inputs, corpus.snapshot, report)
         return report
 
     # Documents go out in batches of one pipeline each; their graphs come back as N-Quads.
@@ -368,6 +398,7 @@ def build(
     ]
     total = len(to_extract)
     done = 0
+    failed: list[str] = []  # documents that could not become RDF: tried again by the next build
 
     def stream(results: Iterable[BatchResult], changes: RelationChanges | None) -> Iterator[bytes]:
         nonlocal done
@@ -375,6 +406,7 @@ def build(
             for document_id, path, reason in result.failed:
                 report.problems.append(CorpusProblem(path, reason))
                 wanted.pop(document_graph_iri(document_id), None)
+                failed.append(path)
             report.extracted += len(result.paths) - len(result.failed)
             report.quads_loaded += result.quads
             report.words_extracted += result.words
@@ -437,7 +469,147 @@ def build(
         _warn_unknown_abouts(report, db, corpus.documents)
     report.timings["publish"] = clock.lap()
     report.documents = len(wanted)
+    if not failed:
+        _save_record(db_store, Path(corpus_dir), inputs, corpus.snapshot, report)
     return report
+
+
+#: The form of the build record; a record of another form is ignored.
+_RECORD_VERSION = 1
+
+# Third-party libraries whose version can change the text read from a file.
+_READER_LIBRARIES = ("charset-normalizer", "beautifulsoup4", "lxml", "pypdf", "python-docx")
+
+
+# Parts of chaingraph that only read a built graph: changing them changes no graph.
+_READERS_OF_THE_GRAPH = frozenset({"align", "cli", "serve", "views"})
+
+
+def _code_digest() -> str:
+    """A digest of chaingraph's code and models that a graph depends on (the pipeline, the file
+    readers, the RDF it writes); a new module counts unless it is in a reader-only folder."""
+    package = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*")):
+        relative = path.relative_to(package)
+        if relative.parts[0] in _READERS_OF_THE_GRAPH or "__pycache__" in relative.parts or not path.is_file():
+            continue
+        digest.update(f"{relative.as_posix()}\0".encode())
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def _installed(names: Iterable[str]) -> list[str]:
+    """The ``*.dist-info`` folders (name and version) of the distributions ``names`` on ``sys.path``.
+
+    A directory listing, not ``importlib.metadata``: that costs more to import than a rebuild with
+    nothing to do takes otherwise.
+    """
+    # Folder names spell a distribution with "-" or "_" (charset-normalizer, charset_normalizer).
+    prefixes = tuple(name.lower().replace("-", "_") + "_" for name in names)
+    found = []
+    for entry in sys.path:
+        try:
+            names_here = os.listdir(entry or ".")
+        except OSError:  # a zip file, or a folder that is gone
+            continue
+        found += [
+            name
+            for name in names_here
+            if name.endswith(".dist-info") and name.lower().replace("-", "_").startswith(prefixes)
+        ]
+    return sorted(found)
+
+
+#: The code as this process found it on import. What a process runs is what it imported, so when the
+#: files differ since (edited under a long-lived process), its builds neither trust nor write a record.
+_LOADED_CODE = _code_digest()
+
+
+class _ReferenceHashes:
+    """``_file_hash`` of a path, computed once per build."""
+
+    def __init__(self) -> None:
+        self._known: dict[Path, str] = {}
+
+    def __call__(self, path: Path) -> str:
+        if path not in self._known:
+            self._known[path] = _file_hash(path)
+        return self._known[path]
+
+
+def _inputs_digest(profile: str, hashes: _ReferenceHashes) -> str | None:
+    """A digest of everything the graph depends on besides the corpus files, or None when the code on
+    disk is not the code this process runs.
+
+    A rebuild may skip comparing the corpus with the store only when this is the same as when the
+    store's record was written (see the module docstring). It is deliberately broader than what
+    the full comparison checks: any change to chaingraph's code or to a vocabulary file only costs
+    one full comparison.
+    """
+    code = _code_digest()
+    if code != _LOADED_CODE:
+        return None
+    stop_lists = sorted(ontologies_dir().glob("stoplabels-*.txt"))
+    # Every file beside the vocabularies, not only those the gazetteer reads (it imports spaCy): a
+    # superset can only make a change count that did not need to.
+    vocabularies = sorted(path for path in vocab_dir().iterdir() if path.is_file())
+    parts = {
+        "version": _RECORD_VERSION,
+        "profile": profile,
+        "python": sys.version,
+        "code": code,
+        "libraries": _installed(_READER_LIBRARIES),
+        "ontology": [str(ontology_file()), hashes(ontology_file())],
+        "vocabularies": [[str(path), hashes(path)] for path in vocabularies],
+        "stop_lists": {path.name: hashes(path) for path in stop_lists},
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode("utf-8")).hexdigest()
+
+
+def _unchanged_since_record(db_store, corpus_dir: Path, inputs: str | None) -> BuildReport | None:
+    """The report of the build that made the store's live graph, when the corpus and every other
+    input are as that build found them; else None (then the corpus is compared with the store)."""
+    if not isinstance(db_store, EmbeddedStore) or inputs is None:
+        return None
+    record = db_store.build_record()
+    if not record or record.get("version") != _RECORD_VERSION or record.get("inputs") != inputs:
+        return None
+    if record.get("corpus") != str(corpus_dir.resolve()) or not corpus_dir.is_dir():
+        return None
+    try:
+        snapshot = Snapshot.from_json(record["snapshot"], corpus_dir)
+        report = BuildReport(
+            store=str(db_store.path),
+            documents=int(record["documents"]),
+            unchanged=int(record["documents"]),
+            problems=[CorpusProblem(path, reason, severity) for path, reason, severity in record["problems"]],
+        )
+    except (KeyError, TypeError, ValueError):
+        return None
+    if snapshot.changed(corpus_candidates(corpus_dir)) is not None:
+        return None
+    if snapshot.renewed:  # files whose content had to be checked: note their new stat
+        db_store.save_build_record({**record, "snapshot": snapshot.to_json()})
+    return report
+
+
+def _save_record(
+    db_store, corpus_dir: Path, inputs: str | None, snapshot: Snapshot | None, report: BuildReport
+) -> None:
+    """Record what this build read, for the next one (see :func:`_unchanged_since_record`)."""
+    if not isinstance(db_store, EmbeddedStore) or inputs is None or snapshot is None or not snapshot.complete:
+        return
+    db_store.save_build_record(
+        {
+            "version": _RECORD_VERSION,
+            "inputs": inputs,
+            "corpus": str(corpus_dir.resolve()),
+            "snapshot": snapshot.to_json(),
+            "documents": report.documents,
+            "problems": [[p.path, p.reason, p.severity] for p in report.problems],
+        }
+    )
 
 
 class _Clock:

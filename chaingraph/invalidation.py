@@ -35,10 +35,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from chaingraph.corpus.document import Document
-from chaingraph.nlp.linker import LINKER_VERSION
-from chaingraph.nlp.normalize import NORM_VERSION
-from chaingraph.nlp.pipeline import pipeline_version
 from chaingraph.resources import ontologies_dir
+
+# The pipeline modules (and spaCy with them) are imported where a key is computed, not here: a
+# build that finds nothing changed never needs them (see chaingraph.builder).
 
 __all__ = ["LabelIndex", "pipeline_key", "vocabulary_key", "label_index", "affected_documents", "EXACT_STAGES"]
 
@@ -62,6 +62,9 @@ def pipeline_key(lang: str, profile: str) -> str:
     Two profiles that build the same pipeline for a language (the Chinese pipeline has no
     accurate variant) have the same key, so switching profiles leaves those documents alone.
     """
+    from chaingraph.nlp.normalize import NORM_VERSION
+    from chaingraph.nlp.pipeline import pipeline_version
+
     return f"{lang}/{pipeline_version(profile, lang)}/norm-{NORM_VERSION}"
 
 
@@ -70,6 +73,9 @@ def vocabulary_key(lang: str, vocab_hashes: dict[str, str], directory: Path | No
 
     ``vocab_hashes`` maps each vocabulary file name to its content hash (computed once per build).
     """
+    from chaingraph.nlp.linker import LINKER_VERSION
+    from chaingraph.nlp.normalize import NORM_VERSION
+
     directory = directory or ontologies_dir()
     digest = hashlib.sha256(f"{LINKER_VERSION} {NORM_VERSION} {lang}".encode())
     for name, value in sorted(vocab_hashes.items()):

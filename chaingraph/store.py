@@ -6,13 +6,20 @@ the live generation (an Oxigraph backup: hard links, cheap), changes the copy, a
 went well replaces ``CURRENT`` atomically. A build that fails or is killed leaves the previous
 graph intact and queryable; its half-written generation is swept away by the next build.
 
+Beside them, ``BUILD-RECORD.json`` may hold what the build that made the live generation read
+(:meth:`EmbeddedStore.build_record`), so that the next build can tell quickly that nothing changed.
+It names its generation and is dropped before another one is published: a record never speaks
+for a graph it was not written for.
+
 :func:`open_store` is the one entry point; the rest of chaingraph never needs to know which kind
 of store it got.
 """
 
 from __future__ import annotations
 
+import contextlib
 import gc
+import json
 import os
 import re
 import shutil
@@ -25,6 +32,7 @@ import pyoxigraph as ox
 __all__ = ["StoreError", "QueryError", "EmbeddedStore", "open_store"]
 
 _CURRENT = "CURRENT"
+_RECORD = "BUILD-RECORD.json"
 _GENERATION = re.compile(r"^gen-(\d{6})$")
 
 
@@ -103,6 +111,35 @@ class EmbeddedStore:
         """The IRIs of the named graphs in the store."""
         return sorted(g.value for g in self._read_store().named_graphs() if isinstance(g, ox.NamedNode))
 
+    def build_record(self) -> dict | None:
+        """The build record kept for the live generation (see :meth:`save_build_record`), or None."""
+        current = self._current_generation()
+        if current is None:
+            return None
+        try:
+            record = json.loads((self.path / _RECORD).read_bytes())
+        except (OSError, ValueError):
+            return None
+        if not isinstance(record, dict) or record.get("generation") != current.name:
+            return None
+        return record
+
+    def save_build_record(self, record: dict) -> None:
+        """Keep ``record`` (plain JSON data) for the live generation, replacing any other.
+
+        It is a cache: when it cannot be written (a read-only store) nothing else goes wrong.
+        """
+        current = self._current_generation()
+        if current is None:
+            return
+        tmp = self.path / (_RECORD + ".tmp")
+        try:
+            tmp.write_text(json.dumps({**record, "generation": current.name}), encoding="utf-8")
+            os.replace(tmp, self.path / _RECORD)
+        except OSError:
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
+
     def close(self) -> None:
         """Release the read handle (the database lock is held until then)."""
         self._reader = None
@@ -139,6 +176,7 @@ class EmbeddedStore:
             raise
         del db
         gc.collect()
+        (self.path / _RECORD).unlink(missing_ok=True)  # it describes the generation being replaced
         self._publish(new.name)
         if current is not None:
             shutil.rmtree(current, ignore_errors=True)

@@ -188,6 +188,7 @@ class TestBadInput:
         store = tmp_path / "store"
         api.build(corpus, store)
         before = all_quads(store)
+        listing = sorted(p.name for p in store.iterdir())  # with the build record, when one was written
         (corpus / "welder.txt").write_text("Welders write SQL.\n", encoding="utf-8")
 
         def explode(*args, **kwargs):
@@ -197,7 +198,8 @@ class TestBadInput:
         with pytest.raises(RuntimeError, match="simulated"):
             api.build(corpus, store)
         assert all_quads(store) == before
-        assert sorted(p.name for p in store.iterdir()) == ["CURRENT", "gen-000001"]
+        assert sorted(p.name for p in store.iterdir()) == listing
+        assert [name for name in listing if name != "BUILD-RECORD.json"] == ["CURRENT", "gen-000001"]
 
     def test_store_path_that_is_a_file_is_refused(self, corpus, tmp_path):
         from chaingraph.store import StoreError

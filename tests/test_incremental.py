@@ -152,6 +152,8 @@ def test_pipeline_change_reextracts_its_language_only(corpus, tmp_path, monkeypa
         "chaingraph.builder.pipeline_key",
         lambda lang, profile: original(lang, profile) + ("-next" if lang == "zh" else ""),
     )
+    # A new pipeline version is new code, which keeps the build from trusting its record.
+    monkeypatch.setattr("chaingraph.builder._code_digest", lambda: "the next version")
     report = api.build(corpus, store)
     assert (report.extracted, report.unchanged) == (2, 5)  # zh.txt and mixed.md
     assert rebuilt_equals_fresh(corpus, store, tmp_path)
@@ -219,3 +221,192 @@ def test_relations_out_of_step_with_their_documents_are_recomputed(corpus, tmp_p
     (corpus / "sql.txt").write_text("Welders use SQL every day.\n", encoding="utf-8")
     api.build(corpus, store)
     assert rebuilt_equals_fresh(corpus, store, tmp_path)
+
+
+class TestNothingChanged:
+    """A rebuild that finds the corpus and every other input as the last build left them returns that
+    build's report without reading the corpus or opening the store (chaingraph.corpus.snapshot)."""
+
+    @pytest.fixture(autouse=True)
+    def loaded_code(self, monkeypatch):
+        """This process runs the code on disk now, though files changed since it imported chaingraph
+        (a test session is long): else no build of it would trust or write a record."""
+        from chaingraph import builder
+
+        monkeypatch.setattr(builder, "_LOADED_CODE", builder._code_digest())
+
+    @pytest.fixture
+    def trusted(self, monkeypatch):
+        """Files count as written long before they were read, so their stat is trusted (not racy)."""
+        monkeypatch.setattr("chaingraph.corpus.snapshot.RACY_SECONDS", -1.0)
+
+    @staticmethod
+    def refuse_to_read(monkeypatch):
+        def refuse(*args, **kwargs):
+            raise AssertionError("the corpus was read")
+
+        monkeypatch.setattr("chaingraph.builder.read_corpus", refuse)
+        monkeypatch.setattr("chaingraph.corpus.snapshot._read_entry", refuse)
+
+    def test_unchanged_rebuild_returns_the_recorded_report(self, tmp_path, ontologies, trusted, monkeypatch):
+        files = {**FILES, "novel.md": "---\nkind: novel\n---\nWelders read.\n"}
+        manifest = MANIFEST + "gone.txt,policy,\n"
+        corpus = write_corpus(tmp_path / "corpus", files, manifest)
+        store = tmp_path / "store"
+        first = api.build(corpus, store)
+        self.refuse_to_read(monkeypatch)
+        second = api.build(corpus, store)
+        assert (second.extracted, second.unchanged, second.documents, second.removed) == (0, 8, 8, 0)
+        assert [str(p) for p in second.problems] == [str(p) for p in first.problems]
+        assert [p.path for p in second.problems] == ["gone.txt", "novel.md"]
+
+    @pytest.mark.parametrize("change", ["same size, mtime put back", "added", "removed", "manifest", "listed appears"])
+    def test_every_change_is_seen_though_stats_are_trusted(self, corpus, tmp_path, trusted, change):
+        import os
+
+        store = tmp_path / "store"
+        api.build(corpus, store)
+        expected = {
+            "same size, mtime put back": (1, 6, 1),
+            "added": (1, 7, 0),
+            "removed": (0, 6, 1),
+            "manifest": (1, 6, 0),  # the same text: its graph is rewritten, not removed
+            "listed appears": (1, 7, 0),
+        }[change]
+        if change == "same size, mtime put back":
+            path = corpus / "students.txt"
+            before = path.stat()
+            path.write_text("Students learn Tableaux\n", encoding="utf-8")
+            os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+            after = path.stat()
+            assert (after.st_size, after.st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+        elif change == "added":
+            (corpus / "sub").mkdir()
+            (corpus / "sub" / "new.txt").write_text("Welders use Tableau.\n", encoding="utf-8")
+        elif change == "removed":
+            (corpus / "plain.txt").unlink()
+        elif change == "manifest":
+            (corpus / "manifest.csv").write_text(MANIFEST.replace("curriculum", "standard"), encoding="utf-8")
+        else:
+            (corpus / "manifest.csv").write_text(MANIFEST + ".hidden/later.txt,policy,\n", encoding="utf-8")
+            report = api.build(corpus, store)
+            assert (report.extracted, [p.path for p in report.errors]) == (0, [".hidden/later.txt"])
+            (corpus / ".hidden").mkdir()
+            (corpus / ".hidden" / "later.txt").write_text("Welders use Tableau.\n", encoding="utf-8")
+        report = api.build(corpus, store)
+        assert (report.extracted, report.unchanged, report.removed) == expected
+        assert rebuilt_equals_fresh(corpus, store, tmp_path)
+
+    def test_a_touched_file_is_hashed_once_then_trusted(self, corpus, tmp_path, trusted, monkeypatch):
+        import os
+
+        store = tmp_path / "store"
+        api.build(corpus, store)
+        os.utime(corpus / "sql.txt", ns=(0, 10**18))
+        monkeypatch.setattr("chaingraph.builder.read_corpus", lambda *a, **k: pytest.fail("the corpus was read"))
+        hashed = []
+        from chaingraph.corpus import snapshot
+
+        original = snapshot._read_entry
+        monkeypatch.setattr(snapshot, "_read_entry", lambda path: hashed.append(path) or original(path))
+        assert api.build(corpus, store).unchanged == 7
+        assert [os.path.basename(p) for p in hashed] == ["sql.txt"]  # same bytes: the record is renewed
+        assert api.build(corpus, store).unchanged == 7
+        assert len(hashed) == 1
+
+    def test_a_racy_file_is_always_hashed(self, corpus, tmp_path, monkeypatch):
+        """Files changed shortly before they were read are hashed at each check."""
+        from chaingraph.corpus import snapshot
+
+        monkeypatch.setattr(snapshot, "RACY_SECONDS", 3600.0)  # every file of the corpus is that recent
+        store = tmp_path / "store"
+        api.build(corpus, store)
+        hashed = []
+        original = snapshot._read_entry
+        monkeypatch.setattr(snapshot, "_read_entry", lambda path: hashed.append(path) or original(path))
+        assert api.build(corpus, store).unchanged == 7
+        assert len(hashed) == 8  # the seven documents and the manifest
+
+    def test_other_inputs_and_store_versions_are_not_trusted(self, corpus, tmp_path, trusted, monkeypatch):
+        import pyoxigraph as ox
+
+        from chaingraph.rdf.namespaces import CG_GRAPH
+        from chaingraph.store import open_store
+
+        store = tmp_path / "store"
+        api.build(corpus, store)
+        calls = []
+        from chaingraph import builder
+
+        original = builder.read_corpus
+        monkeypatch.setattr(builder, "read_corpus", lambda root: calls.append(root) or original(root))
+        monkeypatch.setattr(builder, "_installed", lambda names: ["lxml-99.dist-info"])  # compared in full
+        assert api.build(corpus, store).unchanged == 7
+        assert len(calls) == 1
+        with open_store(store).transaction() as db:  # another generation: its record is gone
+            db.add(
+                ox.Quad(
+                    ox.NamedNode("https://example.org/s"),
+                    ox.NamedNode("https://example.org/p"),
+                    ox.Literal("o"),
+                    ox.NamedNode(CG_GRAPH + "extra"),
+                )
+            )
+        assert not (store / "BUILD-RECORD.json").exists()
+        assert api.build(corpus, store).unchanged == 7
+        assert len(calls) == 2
+        assert api.build(corpus, store).unchanged == 7
+        assert len(calls) == 2
+
+    def test_code_changed_under_a_running_process_is_not_trusted(self, corpus, tmp_path, trusted, monkeypatch):
+        from chaingraph import builder
+
+        store = tmp_path / "store"
+        api.build(corpus, store)
+        record = (store / "BUILD-RECORD.json").read_bytes()
+        calls = []
+        original = builder.read_corpus
+        monkeypatch.setattr(builder, "read_corpus", lambda root: calls.append(root) or original(root))
+        monkeypatch.setattr(builder, "_LOADED_CODE", "what this process imported before the files changed")
+        assert api.build(corpus, store).unchanged == 7
+        assert len(calls) == 1
+        assert (store / "BUILD-RECORD.json").read_bytes() == record  # neither trusted nor rewritten
+
+
+class TestSnapshot:
+    def test_records_what_was_read_and_looked_at(self, tmp_path):
+        from chaingraph.corpus import read_corpus
+
+        corpus = write_corpus(tmp_path / "corpus", {"a.txt": "Alpha.\n", "b.md": "Beta.\n"}, "path\na.txt\nnone.txt\n")
+        snapshot = read_corpus(corpus).snapshot
+        assert sorted(snapshot.entries) == ["a.txt", "b.md", "manifest.csv", "manifest.jsonl", "none.txt"]
+        assert [snapshot.entries[name][0] for name in ("manifest.jsonl", "none.txt")] == ["missing", "missing"]
+        assert snapshot.entries["a.txt"][0] == "read" and snapshot.entries["a.txt"][-1] is True  # just written
+        assert snapshot.candidates == ["a.txt", "b.md"]
+        assert snapshot.complete
+
+    def test_changed_names_the_first_difference(self, tmp_path):
+        from chaingraph.corpus import Snapshot, corpus_candidates, read_corpus
+
+        corpus = write_corpus(tmp_path / "corpus", {"a.txt": "Alpha.\n", "b.md": "Beta.\n"})
+        snapshot = read_corpus(corpus).snapshot
+        again = Snapshot.from_json(snapshot.to_json(), corpus)
+        assert again.changed(corpus_candidates(corpus)) is None
+        (corpus / "b.md").write_text("Bet.\n\n", encoding="utf-8")
+        assert again.changed(corpus_candidates(corpus)) == "b.md"
+        (corpus / "c.txt").write_text("Gamma.\n", encoding="utf-8")
+        assert again.changed(corpus_candidates(corpus)) == "."
+
+    def test_unreadable_file_makes_it_incomplete(self, tmp_path, monkeypatch):
+        from chaingraph.corpus import corpus_candidates, read_corpus
+
+        corpus = write_corpus(tmp_path / "corpus", {"a.txt": "Alpha.\n"})
+
+        def unreadable(path):
+            raise PermissionError(13, "Permission denied")
+
+        monkeypatch.setattr("chaingraph.corpus.snapshot._read_entry", unreadable)
+        read = read_corpus(corpus)
+        assert [p.reason for p in read.problems] == ["cannot read file: Permission denied"]
+        assert not read.snapshot.complete
+        assert read.snapshot.changed(corpus_candidates(corpus)) == "."

@@ -13,7 +13,7 @@ from chaingraph.corpus.document import (
     content_id,
     detect_lang,
 )
-from chaingraph.corpus.folder import Corpus, iter_corpus, read_corpus
+from chaingraph.corpus.folder import Corpus, corpus_candidates, iter_corpus, read_corpus
 from chaingraph.corpus.manifest import (
     COLUMNS,
     MANIFEST_NAMES,
@@ -28,10 +28,12 @@ from chaingraph.corpus.readers import (
     SourceText,
     decode_text,
     is_supported,
+    read_file_bytes,
     read_source,
     read_text,
     split_front_matter,
 )
+from chaingraph.corpus.snapshot import Snapshot
 
 __all__ = [
     "KINDS",
@@ -45,14 +47,17 @@ __all__ = [
     "Manifest",
     "ManifestEntry",
     "Metadata",
+    "Snapshot",
     "SourceText",
     "check_metadata",
     "content_id",
+    "corpus_candidates",
     "decode_text",
     "detect_lang",
     "is_supported",
     "iter_corpus",
     "read_corpus",
+    "read_file_bytes",
     "read_manifest",
     "read_source",
     "read_text",

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from chaingraph.corpus.document import CorpusProblem, Document, DocumentError, content_id, detect_lang
 from chaingraph.corpus.manifest import MANIFEST_NAMES, Metadata, check_metadata, read_manifest
-from chaingraph.corpus.readers import SourceText, is_supported, read_source
+from chaingraph.corpus.readers import SUPPORTED_SUFFIXES, SourceText, read_file_bytes, read_source
+from chaingraph.corpus.snapshot import Snapshot
 
-__all__ = ["Corpus", "iter_corpus", "read_corpus", "MAX_TITLE"]
+__all__ = ["Corpus", "iter_corpus", "read_corpus", "corpus_candidates", "MAX_TITLE"]
 
 #: Longest title derived from a document's first line.
 MAX_TITLE = 200
@@ -37,11 +38,14 @@ class Corpus:
         The documents, manifest rows first (in manifest order), then the other files sorted by path.
     problems
         Errors (file not read) and warnings (file read with a default, or skipped as a duplicate).
+    snapshot
+        What the read looked at (see :mod:`chaingraph.corpus.snapshot`), or None.
     """
 
     root: Path
     documents: tuple[Document, ...]
     problems: tuple[CorpusProblem, ...]
+    snapshot: Snapshot | None = field(default=None, compare=False, repr=False)
 
     @property
     def errors(self) -> tuple[CorpusProblem, ...]:
@@ -84,66 +88,82 @@ def iter_corpus(root: Path) -> Iterator[Document | CorpusProblem]:
     FileNotFoundError, NotADirectoryError
         At once (not on the first ``next``) when ``root`` is not a folder.
     """
-    return _iter_documents(_check_root(root))
+    return _iter_documents(_check_root(root), None)
 
 
 def read_corpus(root: Path) -> Corpus:
-    """Read a whole folder into a :class:`Corpus` (see :func:`iter_corpus`).
+    """Read a whole folder into a :class:`Corpus` (see :func:`iter_corpus`), with a
+    :class:`~chaingraph.corpus.snapshot.Snapshot` of what it read.
 
     Parameters
     ----------
     root
         The corpus folder.
     """
+    root = _check_root(root)
+    snapshot = Snapshot(root)
     documents: list[Document] = []
     problems: list[CorpusProblem] = []
-    for item in iter_corpus(root):
+    for item in _iter_documents(root, snapshot):
         if isinstance(item, Document):
             documents.append(item)
         else:
             problems.append(item)
-    return Corpus(Path(root), tuple(documents), tuple(problems))
+    return Corpus(Path(root), tuple(documents), tuple(problems), snapshot)
 
 
-def _iter_documents(root: Path) -> Iterator[Document | CorpusProblem]:
-    manifest = read_manifest(root)
+def _iter_documents(root: Path, snapshot: Snapshot | None) -> Iterator[Document | CorpusProblem]:
+    manifest = read_manifest(root, snapshot)
     yield from manifest.problems
     first_path_of: dict[str, str] = {}
     listed = set()
     for entry in manifest.entries:
         listed.add(entry.path)
-        yield from _build(root, entry.path, entry.metadata, first_path_of)
-    for path in _unlisted_files(root, listed):
-        yield from _build(root, path, Metadata(), first_path_of)
+        yield from _build(root, entry.path, entry.metadata, first_path_of, snapshot)
+    candidates = corpus_candidates(root)
+    if snapshot is not None:
+        snapshot.candidates = candidates
+    for path in candidates:
+        if path not in listed:
+            yield from _build(root, path, Metadata(), first_path_of, snapshot)
 
 
-def _unlisted_files(root: Path, listed: set[str]) -> list[str]:
-    """Relative POSIX paths of the readable files not in the manifest, sorted."""
+def corpus_candidates(root: Path) -> list[str]:
+    """Relative POSIX paths of the files of ``root`` that are documents unless the manifest lists
+    them, sorted: readable types, not hidden, not a manifest or a root-level README/LICENSE.
+
+    Parameters
+    ----------
+    root
+        The corpus folder.
+    """
     found: list[str] = []
+    # Plain strings, not Path objects: a rebuild with nothing to do walks 10,000 files in this loop.
     for directory, folders, files in os.walk(root):
         # Pruning in place keeps os.walk out of hidden folders (.git, .venv, ...).
         folders[:] = [folder for folder in folders if not folder.startswith(".")]
-        relative_dir = Path(directory).relative_to(root)
+        relative_dir = os.path.relpath(directory, root).replace(os.sep, "/")
+        at_root = relative_dir == "."
+        prefix = "" if at_root else relative_dir + "/"
         for name in files:
             if name.startswith((".", "~$")):  # hidden files and Office lock files
                 continue
-            relative = (relative_dir / name).as_posix()
-            if relative in listed or not is_supported(Path(name)):
+            suffix = os.path.splitext(name)[1].lower()
+            if suffix not in SUPPORTED_SUFFIXES:
                 continue
-            if relative_dir == Path(".") and (
-                name.lower() in MANIFEST_NAMES or Path(name).stem.lower() in _FOLDER_DOCS
-            ):
+            if at_root and (name.lower() in MANIFEST_NAMES or Path(name).stem.lower() in _FOLDER_DOCS):
                 continue
-            found.append(relative)
+            found.append(prefix + name)
     return sorted(found)
 
 
 def _build(
-    root: Path, path: str, listed: Metadata, first_path_of: dict[str, str]
+    root: Path, path: str, listed: Metadata, first_path_of: dict[str, str], snapshot: Snapshot | None
 ) -> Iterator[Document | CorpusProblem]:
     """Read one file and merge its metadata; yields its problems, then the document if any."""
     try:
-        source = read_source(root / path)
+        data = read_file_bytes(root / path, snapshot.read) if snapshot is not None else None
+        source = read_source(root / path, data)
     except DocumentError as exc:
         yield CorpusProblem(path, str(exc), "error")
         return

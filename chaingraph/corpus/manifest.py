@@ -12,12 +12,14 @@ import datetime as dt
 import io
 import json
 import re
+import stat
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from chaingraph.corpus.document import KINDS, CorpusProblem
 from chaingraph.corpus.readers import SUPPORTED_SUFFIXES, is_supported
+from chaingraph.corpus.snapshot import Snapshot
 from chaingraph.rdf.namespaces import UnknownConceptCode, resolve_concept
 
 __all__ = [
@@ -205,7 +207,19 @@ def normalise_path(raw: str) -> str | None:
     return "/".join(parts)
 
 
-def read_manifest(root: Path) -> Manifest:
+def _kind(path: Path, snapshot: Snapshot | None) -> str:
+    """What ``path`` is: "file", "other" or "missing"; recorded in ``snapshot`` when there is one."""
+    if snapshot is not None:
+        info = snapshot.stat(path)
+        if info is None:
+            return "missing"
+        return "file" if stat.S_ISREG(info.st_mode) else "other"
+    if not path.exists():
+        return "missing"
+    return "file" if path.is_file() else "other"
+
+
+def read_manifest(root: Path, snapshot: Snapshot | None = None) -> Manifest:
     """Read ``manifest.csv`` or ``manifest.jsonl`` at ``root``, checking every row.
 
     Rows whose file is missing, outside the folder, of an unsupported type or listed twice are
@@ -216,16 +230,18 @@ def read_manifest(root: Path) -> Manifest:
     ----------
     root
         The corpus folder.
+    snapshot
+        Records every path looked at and the manifest's bytes (default None: nothing recorded).
     """
     root = Path(root)
-    present = [name for name in MANIFEST_NAMES if (root / name).is_file()]
+    present = [name for name in MANIFEST_NAMES if _kind(root / name, snapshot) == "file"]
     if not present:
         return Manifest(None)
     name = present[0]
     problems: list[CorpusProblem] = [
         CorpusProblem(other, f"ignored: {name} is used when both manifests exist", "warning") for other in present[1:]
     ]
-    data = (root / name).read_bytes()
+    data = snapshot.read(root / name) if snapshot is not None else (root / name).read_bytes()
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -235,7 +251,7 @@ def read_manifest(root: Path) -> Manifest:
     entries: list[ManifestEntry] = []
     first_line: dict[str, int] = {}
     for line, row in rows:
-        entry = _entry(root, name, line, row, first_line, problems)
+        entry = _entry(root, name, line, row, first_line, problems, snapshot)
         if entry is not None:
             entries.append(entry)
     return Manifest(name, tuple(entries), tuple(problems))
@@ -312,6 +328,7 @@ def _entry(
     row: Mapping[str, object],
     first_line: dict[str, int],
     problems: list[CorpusProblem],
+    snapshot: Snapshot | None = None,
 ) -> ManifestEntry | None:
     """Check one row; report its problems and return the entry when the file can be read."""
     raw_path = _clean(row.get("path"))
@@ -337,10 +354,11 @@ def _entry(
         )
         return None
     file = root / path
-    if not file.exists():
+    kind = _kind(file, snapshot)
+    if kind == "missing":
         problems.append(CorpusProblem(path, f"listed in {name} line {line} but the file does not exist"))
         return None
-    if not file.is_file():
+    if kind != "file":
         problems.append(CorpusProblem(path, f"listed in {name} line {line} but it is a folder, not a file"))
         return None
     if not is_supported(file):

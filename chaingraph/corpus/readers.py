@@ -20,6 +20,7 @@ __all__ = [
     "SUPPORTED_SUFFIXES",
     "SourceText",
     "is_supported",
+    "read_file_bytes",
     "read_source",
     "read_text",
     "decode_text",
@@ -171,14 +172,15 @@ def split_front_matter(text: str) -> tuple[dict[str, str], str]:
 _ATX_HEADING = re.compile(r"^ {0,3}#{1,6}[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$", re.MULTILINE)
 
 
-def _read_plain(path: Path) -> SourceText:
-    return SourceText(_normalise_newlines(decode_text(path.read_bytes())))
+def _read_plain(data: bytes) -> SourceText:
+    return SourceText(_normalise_newlines(decode_text(data)))
 
 
-def _read_markdown(path: Path) -> SourceText:
-    text = _normalise_newlines(decode_text(path.read_bytes()))
+def _read_markdown(data: bytes) -> SourceText:
+    text = _normalise_newlines(decode_text(data))
     metadata, body = split_front_matter(text)
-    heading = _ATX_HEADING.search(body)
+    # The regex tries every line; most long texts have no "#" at all, and this test is a memchr.
+    heading = _ATX_HEADING.search(body) if "#" in body else None
     title = heading.group(1).strip() if heading else None
     return SourceText(body, title or None, metadata)
 
@@ -196,10 +198,9 @@ _HTML_BLOCKS = frozenset(
 )  # fmt: skip
 
 
-def _read_html(path: Path) -> SourceText:
+def _read_html(data: bytes) -> SourceText:
     from bs4 import BeautifulSoup
 
-    data = path.read_bytes()  # outside the try: an OSError is a read problem, not a parse one
     try:
         # Bytes, not str: BeautifulSoup honours a BOM or <meta charset> before guessing.
         soup = BeautifulSoup(data, "lxml")
@@ -257,10 +258,9 @@ def _flush_html(paragraphs: list[str], buffer: list[str]) -> None:
         paragraphs.append(paragraph)
 
 
-def _read_pdf(path: Path) -> SourceText:
+def _read_pdf(data: bytes) -> SourceText:
     from pypdf import PdfReader
 
-    data = path.read_bytes()  # outside the try: an OSError is a read problem, not corruption
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):
@@ -277,11 +277,10 @@ def _read_pdf(path: Path) -> SourceText:
     return SourceText(text)
 
 
-def _read_docx(path: Path) -> SourceText:
+def _read_docx(data: bytes) -> SourceText:
     import docx
     from docx.opc.exceptions import PackageNotFoundError
 
-    data = path.read_bytes()  # outside the try: an OSError is a read problem, not corruption
     try:
         document = docx.Document(io.BytesIO(data))
         blocks: list[str] = []
@@ -313,7 +312,9 @@ def _collect_docx(container: object, blocks: list[str]) -> None:
             blocks.append(item.text)
 
 
-_READERS: dict[str, Callable[[Path], SourceText]] = {
+# Each reader takes the file's bytes: the caller reads them once, so what it hashes (see
+# chaingraph.corpus.snapshot) is exactly what was parsed.
+_READERS: dict[str, Callable[[bytes], SourceText]] = {
     ".txt": _read_plain,
     ".md": _read_markdown,
     ".html": _read_html,
@@ -337,13 +338,15 @@ def is_supported(path: Path) -> bool:
     return path.suffix.lower() in _READERS
 
 
-def read_source(path: Path) -> SourceText:
+def read_source(path: Path, data: bytes | None = None) -> SourceText:
     """Extract the text, format-given title and front matter of one file.
 
     Parameters
     ----------
     path
         A file with one of :data:`SUPPORTED_SUFFIXES`.
+    data
+        The file's bytes when the caller has read them already (default None: read ``path``).
 
     Raises
     ------
@@ -356,13 +359,29 @@ def read_source(path: Path) -> SourceText:
     if reader is None:
         supported = ", ".join(sorted(SUPPORTED_SUFFIXES))
         raise DocumentError(f"unsupported file type {path.suffix or '(none)'!r}; supported: {supported}")
-    try:
-        source = reader(path)
-    except OSError as exc:
-        raise DocumentError(f"cannot read file: {exc.strerror or _describe(exc)}") from exc
+    if data is None:
+        data = read_file_bytes(path)
+    source = reader(data)
     if not source.text.strip():
         raise DocumentError("empty: no text after extraction")
     return source
+
+
+def read_file_bytes(path: Path, read: Callable[[Path], bytes] = Path.read_bytes) -> bytes:
+    """The bytes of one file, read with ``read``; an OS error becomes a :class:`DocumentError`.
+
+    Parameters
+    ----------
+    path
+        Any file.
+    read
+        How to read it (default ``Path.read_bytes``; a corpus snapshot passes its own, which records
+        what it read).
+    """
+    try:
+        return read(Path(path))
+    except OSError as exc:
+        raise DocumentError(f"cannot read file: {exc.strerror or _describe(exc)}") from exc
 
 
 def read_text(path: Path) -> str:
