@@ -1,7 +1,7 @@
 """Context rules: where the words of a label stand in a sentence for something else than the concept.
 
-The concept linker asks :func:`read_otherwise` about every candidate of a match; a ``True``
-drops the candidate. Each rule names a kind of context, not a word:
+The concept linker asks :func:`read_otherwise` about every candidate of a :class:`Match`; a
+``True`` drops the candidate. Each rule names a kind of context, not a word:
 
 * **part of a longer name**: a Title-Cased skill or industry that runs on into more capitalised
   words or a number is a piece of a name ("National Center for Education *Statistics*", "*IT*
@@ -24,9 +24,10 @@ drops the candidate. Each rule names a kind of context, not a word:
 
 from __future__ import annotations
 
-from spacy.tokens import Doc
+from spacy.tokens import Doc, Span
 
 __all__ = [
+    "Match",
     "read_otherwise",
     "DEPARTMENT_HEADS",
     "OTHER_HEADS",
@@ -62,30 +63,66 @@ _OBJECT_ENDS = frozenset([".", ";", ":", "(", ")", "to", "by", "with", "for", "o
 _OBJECT_WINDOW = 12
 
 
-def read_otherwise(doc: Doc, start: int, end: int, entry, concept) -> bool:
-    """Whether tokens ``start:end`` of ``doc`` do not name ``concept`` here (``entry``: the matched label)."""
+class Match:
+    """One match of a label in a doc, with the facts of its context that every candidate shares.
+
+    The linker asks :func:`read_otherwise` once per candidate concept of a match; what does not
+    depend on the concept is worked out once, and only when a candidate's class asks for it.
+    """
+
+    __slots__ = ("doc", "start", "end", "span", "text", "_hyphenated", "_tool")
+
+    def __init__(self, span: Span, text: str | None = None) -> None:
+        self.doc, self.start, self.end = span.doc, span.start, span.end
+        self.span = span
+        self.text = span.text if text is None else text
+        self._hyphenated: bool | None = None
+        self._tool: bool | None = None
+
+    @property
+    def hyphenated(self) -> bool:
+        if self._hyphenated is None:
+            self._hyphenated = _in_hyphen_compound(self.doc, self.start, self.end)
+        return self._hyphenated
+
+    @property
+    def used_as_a_tool(self) -> bool:
+        if self._tool is None:
+            self._tool = _used_as_a_tool(self.doc, self.start)
+        return self._tool
+
+
+def read_otherwise(match: Match, entry, concept) -> bool:
+    """Whether ``match`` does not name ``concept`` here (``entry``: the matched label)."""
     cls = concept.cls
-    span = doc[start:end]
-    if _in_hyphen_compound(doc, start, end):
+    text = match.text
+    if match.hyphenated:
         return True
     # Occupations and programmes in running text are the linker's own name rule; a programme's
-    # name after a modifier is another programme's ("Total Ship Systems Engineering").
-    if cls in _NAME_PART_CLASSES and span.text.isascii() and _part_of_a_name(doc, start, end, cls != "Programme"):
+    # name after a modifier is another programme's ("Total Ship Systems Engineering"). A span
+    # all in lower case is no part of a name (the test needs every word capitalised).
+    if (
+        cls in _NAME_PART_CLASSES
+        and not text.islower()
+        and text.isascii()
+        and _part_of_a_name(match.doc, match.start, match.end, cls != "Programme")
+    ):
         return True
-    if cls == "Occupation" and _used_as_a_tool(doc, start):
+    if cls == "Occupation" and match.used_as_a_tool:
         return True
     if cls != "Industry":
         return False
-    if span.text.isascii():
+    if text.isascii():
         label = entry.text.lower()
-        return span.text.lower() == label + "s" and not label.endswith("s")
-    text, stop = doc.text, span.end_char
-    if _names_a_department(text, stop):
+        return text.lower() == label + "s" and not label.endswith("s")
+    span = match.span
+    full, stop = match.doc.text, span.end_char
+    if _names_a_department(full, stop):
         return True
-    if text.startswith(SCIENCE_WORDS, stop) and not span.text.endswith("服务"):
+    if full.startswith(SCIENCE_WORDS, stop) and not text.endswith("服务"):
         return True  # but "资本市场服务科技创新": a service serves science
     if concept.scheme == "gbt4754" and concept.iri.rsplit("/", 1)[-1].startswith(IN_HOUSE_ACTIVITIES):
-        return text.startswith(SPENDING_WORDS, stop) or text[: span.start_char].endswith(FIRM_WORDS)
+        return full.startswith(SPENDING_WORDS, stop) or full[: span.start_char].endswith(FIRM_WORDS)
     return False
 
 

@@ -21,7 +21,7 @@ from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span
 
-from chaingraph.nlp.context import read_otherwise
+from chaingraph.nlp.context import Match, read_otherwise
 from chaingraph.nlp.gazetteer import (
     ALT,
     ANY_CASE,
@@ -281,7 +281,8 @@ class ConceptLinker:
                     if not candidates:
                         declined.append((start, end))  # written otherwise than the name ("polish", "it")
                         continue
-                kept = [e for e in candidates if not read_otherwise(doc, start, end, e, concepts[e.concept])]
+                match = Match(span, text)
+                kept = [e for e in candidates if not read_otherwise(match, e, concepts[e.concept])]
                 if len(kept) < len(candidates):
                     if not kept:
                         declined.append((start, end))  # the fuzzy linker must not link these words either
