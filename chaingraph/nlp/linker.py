@@ -83,6 +83,14 @@ if not Doc.has_extension("declined"):
     Doc.set_extension("declined", default=None)
 
 
+_PACKAGE = Path(__file__).resolve().parents[1]
+#: The modules whose code decides what a cached gazetteer holds.
+_GAZETTEER_CODE = tuple(
+    _PACKAGE / name
+    for name in ("nlp/gazetteer.py", "nlp/loose_labels.py", "nlp/normalize.py", "nlp/linker.py", "vocab/aliases.py")
+)
+
+
 def _cache_dir() -> Path:
     base = os.environ.get("CHAINGRAPH_CACHE") or os.path.join(
         os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "chaingraph"
@@ -176,8 +184,10 @@ class ConceptLinker:
         generated = ()
         if self.generated_aliases:
             generated = ("generated", acronyms.read_text(encoding="utf-8") if acronyms else "")
+        # The code that builds the gazetteer is part of its key: a rule changed without a version
+        # bump must never be served a gazetteer built by the old rule.
         key = fingerprint_files(
-            paths,
+            [*paths, *_GAZETTEER_CODE],
             *langs,
             LINKER_VERSION,
             NORM_VERSION,
