@@ -56,6 +56,11 @@ clients, ``bench/serve_load.py --query two-hop label`` (10,000 requests per serv
   The generation check no longer calls ``stat`` on ``CURRENT`` per request (a ``stat``
   releases the GIL, and taking it back from the evaluation threads cost a hand-over): inotify
   reports changes to the store directory.
+* On a quiet machine (load average below 1 before each run, four runs): the 2-hop query
+  uncached at 79, 87 % of Oxigraph with two threads per process and 89, 81 % with one
+  (967-1,191 against 1,195-1,408 requests/s; 1,546-1,876 µs of CPU per request against
+  1,276-1,513); the label lookup at 50-63 % (5,181-6,791 against 9,852-11,334). Without the
+  other jobs' load Oxigraph uses both cores fully, and what separates the two is CPU per request.
 * What is left on the label lookup is mostly uvicorn: a uvicorn app answering a fixed body cost
   135 µs of CPU per request under the bench's load generator, more than Oxigraph's whole request
   (114 µs in the same run); the lookup's evaluation is ~50 µs. The 2-hop query's evaluation
