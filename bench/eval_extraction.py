@@ -6,7 +6,7 @@
 Data
     SkillSpan (Zhang et al., NAACL 2022) dev, subsets HOUSE and TECH: English job-posting sentences
     with one token per line, ``token TAB skill-BIO TAB knowledge-BIO`` and a blank line between
-    sentences (``/work/shared/data/skillspan-dev/SOURCE.md``). Only the dev split is read: the
+    sentences (``../shared/data/skillspan-dev/SOURCE.md`` beside the project). Only the dev split is read: the
     accurate profile's span finder must not have seen it.
 
 Gold
