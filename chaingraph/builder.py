@@ -122,38 +122,30 @@ def _file_hash(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()[:24]
 
 
+def _stored_pairs(store, query: str) -> list[tuple[str, str]]:
+    """The two columns of ``query``'s rows as text, over the store's named graphs (none without a store)."""
+    if not store.exists():
+        return []
+    return [(row[0].value, row[1].value) for row in store.query(query, use_default_graph_as_union=False)]
+
+
 def _stored_fingerprints(store) -> dict[str, str]:
     """Document graph IRI -> fingerprint, for every document graph in the store."""
-    if not store.exists():
-        return {}
-    rows = store.query(
-        # Only documents have a fingerprint; also matching their type makes the query twice as slow.
-        f"PREFIX cg: <{CG}> SELECT ?g ?fp WHERE {{ GRAPH ?g {{ ?d cg:fingerprint ?fp }} }}",
-        use_default_graph_as_union=False,
-    )
-    return {row["g"].value: row["fp"].value for row in rows}
+    # Only documents have a fingerprint; also matching their type makes the query twice as slow.
+    query = f"PREFIX cg: <{CG}> SELECT ?g ?fp WHERE {{ GRAPH ?g {{ ?d cg:fingerprint ?fp }} }}"
+    return dict(_stored_pairs(store, query))
 
 
 def _stored_hashes(store) -> dict[str, str]:
     """Graph IRI -> content hash of the file it was loaded from (vocabularies, ontology)."""
-    if not store.exists():
-        return {}
-    rows = store.query(
-        f"PREFIX cg: <{CG}> SELECT ?g ?h WHERE {{ GRAPH <{META_GRAPH}> {{ ?g cg:contentHash ?h }} }}",
-        use_default_graph_as_union=False,
-    )
-    return {row["g"].value: row["h"].value for row in rows}
+    query = f"PREFIX cg: <{CG}> SELECT ?g ?h WHERE {{ GRAPH <{META_GRAPH}> {{ ?g cg:contentHash ?h }} }}"
+    return dict(_stored_pairs(store, query))
 
 
 def _stored_vocabulary_keys(store) -> dict[str, str]:
     """Pipeline key -> the vocabulary key its documents in the store were extracted with."""
-    if not store.exists():
-        return {}
-    rows = store.query(
-        f"PREFIX cg: <{CG}> SELECT ?s ?k WHERE {{ GRAPH <{META_GRAPH}> {{ ?s cg:vocabularyKey ?k }} }}",
-        use_default_graph_as_union=False,
-    )
-    return {row["s"].value.removeprefix(_PIPELINE_STATE): row["k"].value for row in rows}
+    query = f"PREFIX cg: <{CG}> SELECT ?s ?k WHERE {{ GRAPH <{META_GRAPH}> {{ ?s cg:vocabularyKey ?k }} }}"
+    return {subject.removeprefix(_PIPELINE_STATE): key for subject, key in _stored_pairs(store, query)}
 
 
 def _stored_label_index(store, pipeline: str) -> LabelIndex | None:
