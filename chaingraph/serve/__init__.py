@@ -9,9 +9,10 @@ routes and answers, :mod:`chaingraph.serve.queries` the saved competency queries
 Design
 ------
 A small supervisor (:mod:`chaingraph.serve.supervisor`) holds the listening socket and keeps
-``--workers`` serving processes answering on it. In each, uvicorn (httptools, uvloop) takes the
-HTTP requests; the protocol paths go straight to a bare ASGI application
-(:mod:`chaingraph.serve.protocol`), the query page and the rest to Starlette. Queries are
+``--workers`` serving processes answering on it. In each, a small HTTP/1.1 layer on httptools
+and uvloop (:mod:`chaingraph.serve.http`) reads the requests and the endpoint
+(:mod:`chaingraph.serve.app`) answers them, the protocol paths through
+:mod:`chaingraph.serve.protocol`. Queries are
 evaluated on ``--threads`` threads of the serving process (:mod:`chaingraph.serve.evaluator`):
 pyoxigraph releases the GIL while it evaluates and writes the results, so the event loop goes on
 with HTTP meanwhile. The finished results document (written by pyoxigraph, checked against the
@@ -61,10 +62,12 @@ clients, ``bench/serve_load.py --query two-hop label`` (10,000 requests per serv
   (967-1,191 against 1,195-1,408 requests/s; 1,546-1,876 µs of CPU per request against
   1,276-1,513); the label lookup at 50-63 % (5,181-6,791 against 9,852-11,334). Without the
   other jobs' load Oxigraph uses both cores fully, and what separates the two is CPU per request.
-* What is left on the label lookup is mostly uvicorn: a uvicorn app answering a fixed body cost
+* What was left on the label lookup was mostly uvicorn: a uvicorn app answering a fixed body cost
   135 µs of CPU per request under the bench's load generator, more than Oxigraph's whole request
-  (114 µs in the same run); the lookup's evaluation is ~50 µs. The 2-hop query's evaluation
-  (~1.6 ms) dominates its cost, so there the threads pay off.
+  (114 µs in the same run); the lookup's evaluation is ~50 µs. A prototype answering the same
+  queries from a bare asyncio protocol on httptools, evaluating on the same threads, cost 129-145
+  µs per request against the endpoint's 166-257 in the same runs, so the serving processes now
+  answer from their own HTTP layer (:mod:`chaingraph.serve.http`): MEASURED_HTTP
 * Tried and dropped: four threads per process (more hand-overs of the GIL: 4.6-6.4 context
   switches per request against 1.3-4 with two); the event loop waiting, blocked, 2-10 ms for a
   thread's answer before going on with other requests (22-50 % of Oxigraph on the label
@@ -78,7 +81,9 @@ clients, ``bench/serve_load.py --query two-hop label`` (10,000 requests per serv
   row limit (reading the rows and writing them in Python cost ~600 µs for 45 rows); query
   strings are decoded in C. A serving process starts without importing spaCy (50 MB, not 114).
 
-Starlette and uvicorn are small, typed, widely used and maintained by the Encode team; FastAPI
+The HTTP layer is chaingraph's own (about 350 lines over httptools, the parser uvicorn uses)
+because uvicorn's per-request work was the largest cost left on simple queries (above) and the
+endpoint uses none of what it adds (streaming, websockets, lifespan, ASGI middleware). FastAPI
 would add validation the protocol does not need. The evaluation stays pyoxigraph's, the same
 engine and version as the rest of chaingraph.
 """

@@ -1,4 +1,4 @@
-"""The SPARQL endpoint as an ASGI application: routes, limits, the query page; started by :func:`serve`.
+"""The SPARQL endpoint: routes, limits, the query page; started by :func:`serve`.
 
 Routes
 ------
@@ -13,13 +13,16 @@ Routes
     ``Authorization: Bearer TOKEN``.
 ``GET /queries``
     The saved competency queries as JSON (name, summary, parameters, text).
+``OPTIONS`` on any of these
+    CORS preflight: any origin may send the methods and headers it asks for.
 
 Answers: 200 with the results; 400 for a malformed query (the parser's message is the body);
-403 for a refused update; 406 when the client accepts no format for the result; 413 for a
-request body over 16 MiB; 415 for a body type the protocol does not define; 422 for a result
-longer than the row limit; 503 when the query ran past the time limit (its serving process
-retires, which stops it: :mod:`chaingraph.serve.supervisor`) or no evaluation thread came free in
-time.
+403 for a refused update; 404 for another path; 405 for a method the path does not take; 406
+when the client accepts no format for the result; 413 for a request body over 16 MiB; 415 for a
+body type the protocol does not define; 422 for a result longer than the row limit; 431 for a
+request line and headers over 1 MiB; 503 when the query ran past the time limit (its serving
+process retires, which stops it: :mod:`chaingraph.serve.supervisor`) or no evaluation thread
+came free in time.
 
 The row limit (``--max-rows``, solutions of a SELECT or triples of a CONSTRUCT/DESCRIBE): by
 default a longer result is refused with 422 and a message saying to page with LIMIT/OFFSET,
@@ -32,26 +35,28 @@ asks with the parameter ``truncate=true`` and gets them, 200, flagged with the h
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 from collections.abc import Callable
-from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from starlette.applications import Starlette
-from starlette.middleware import Middleware
-from starlette.middleware.cors import CORSMiddleware
-from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
-from starlette.routing import Route
-
-from chaingraph.serve.cache import CACHE_HEADER, AnswerCache, Generation
+from chaingraph.serve.cache import AnswerCache, Generation
 from chaingraph.serve.evaluator import Evaluator, default_threads
-from chaingraph.serve.protocol import PROTOCOL_PATHS, TRUNCATED_HEADER, Receive, Scope, Send, SparqlProtocol
+from chaingraph.serve.http import Request, Response
+from chaingraph.serve.protocol import CORS_HEADERS, PROTOCOL_PATHS, TRUNCATED_HEADER, SparqlProtocol
 from chaingraph.store import open_store
 
-__all__ = ["ServeConfig", "create_app", "serve", "default_workers", "TRUNCATED_HEADER"]
+__all__ = ["ServeConfig", "Endpoint", "create_app", "serve", "default_workers", "TRUNCATED_HEADER"]
+
+# What a browser may send cross-origin, answered to its preflight (OPTIONS) request.
+_PREFLIGHT = [
+    (b"access-control-allow-origin", b"*"),
+    (b"access-control-allow-methods", b"GET, POST, OPTIONS"),
+    (b"access-control-max-age", b"3600"),
+]
+_TEXT = [(b"content-type", b"text/plain; charset=utf-8"), *CORS_HEADERS]
 
 
 def default_workers() -> int:
@@ -103,48 +108,73 @@ class ServeConfig:
             raise ValueError("updates need a token: give --update-token or set CHAINGRAPH_UPDATE_TOKEN")
 
 
-class _Endpoint:
-    """The query page and the catalogue of saved queries (the protocol paths are elsewhere)."""
+class Endpoint:
+    """Every route of the endpoint in one serving process (the protocol paths answered by
+    :class:`~chaingraph.serve.protocol.SparqlProtocol`, the query page and the catalogue here).
 
-    def __init__(self) -> None:
-        self._page: str | None = None
+    Call :meth:`start` on the event loop before the first request and :meth:`close` after the last.
+    """
 
-    async def page(self, request: Request) -> Response:
+    def __init__(self, protocol: SparqlProtocol) -> None:
+        self.protocol = protocol
+        self._page: bytes | None = None
+        self._catalogue: bytes | None = None
+
+    def start(self) -> None:
+        """Start the evaluation threads and the watch on the store's generation."""
+        self.protocol.evaluator.start()
+        self.protocol.generation.watch(asyncio.get_running_loop())
+
+    def close(self) -> None:
+        self.protocol.generation.unwatch(asyncio.get_running_loop())
+        self.protocol.evaluator.close()
+
+    async def respond(self, request: Request) -> Response:
+        """The answer to any request."""
+        path, method = request.path, request.method
+        if path in PROTOCOL_PATHS:
+            if method == "POST" or (path != "/update" and (method == "GET" or method == "HEAD")):
+                return await self.protocol.respond(request)
+            allowed = b"POST, OPTIONS" if path == "/update" else b"GET, HEAD, POST, OPTIONS"
+        elif path == "/" or path == "/queries":
+            if method == "GET" or method == "HEAD":
+                return 200, *(self._page_answer() if path == "/" else self._catalogue_answer())
+            allowed = b"GET, HEAD, OPTIONS"
+        else:
+            return 404, _TEXT, f"nothing here: {path} (try / for the query page, /query for SPARQL)\n".encode()
+        if method == "OPTIONS":
+            return _preflight(request, allowed)
+        return 405, [(b"allow", allowed), *_TEXT], f"{method} is not allowed on {path}\n".encode()
+
+    def _page_answer(self) -> tuple[list[tuple[bytes, bytes]], bytes]:
         if self._page is None:
-            self._page = resources.files("chaingraph.serve").joinpath("static/query.html").read_text(encoding="utf-8")
-        return HTMLResponse(self._page)
+            self._page = resources.files("chaingraph.serve").joinpath("static/query.html").read_bytes()
+        return [(b"content-type", b"text/html; charset=utf-8")], self._page
 
-    async def catalogue(self, request: Request) -> Response:
-        from chaingraph.serve.queries import named_queries
+    def _catalogue_answer(self) -> tuple[list[tuple[bytes, bytes]], bytes]:
+        if self._catalogue is None:
+            from chaingraph.serve.queries import named_queries
 
-        return JSONResponse(
-            [
+            listed = [
                 {"name": q.name, "summary": q.summary, "parameters": q.parameters, "text": q.text}
                 for q in named_queries().values()
             ]
-        )
+            self._catalogue = json.dumps(listed, ensure_ascii=False).encode("utf-8")
+        return [(b"content-type", b"application/json"), *CORS_HEADERS], self._catalogue
 
 
-class _Dispatch:
-    """Sends GET and POST requests of the protocol paths straight to the protocol application
-    (their hot path: no routing or middleware), everything else to Starlette."""
-
-    def __init__(self, protocol: SparqlProtocol, app: Starlette) -> None:
-        self.protocol = protocol
-        self.app = app
-        self.state = app.state
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"] in PROTOCOL_PATHS:
-            method = scope["method"]
-            if method == "POST" or (method == "GET" and scope["path"] != "/update"):
-                await self.protocol(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
+def _preflight(request: Request, allowed: bytes) -> Response:
+    """A CORS preflight is answered for any origin and the headers it asks for; a plain
+    ``OPTIONS`` gets the methods the path allows."""
+    if request.header(b"origin") is None or request.header(b"access-control-request-method") is None:
+        return 204, [(b"allow", allowed), *CORS_HEADERS], b""
+    asked = request.header(b"access-control-request-headers")
+    headers = [*_PREFLIGHT, (b"access-control-allow-headers", asked)] if asked else list(_PREFLIGHT)
+    return 200, [*headers, (b"content-type", b"text/plain; charset=utf-8")], b"OK"
 
 
-def create_app(config: ServeConfig, on_retire: Callable[[str], None] | None = None) -> _Dispatch:
-    """The endpoint for ``config`` in this process; its evaluation threads start with the app's lifespan.
+def create_app(config: ServeConfig, on_retire: Callable[[str], None] | None = None) -> Endpoint:
+    """The endpoint for ``config`` in this process.
 
     Parameters
     ----------
@@ -157,14 +187,13 @@ def create_app(config: ServeConfig, on_retire: Callable[[str], None] | None = No
 
     Returns
     -------
-    ASGI application
-        Run it with uvicorn, or see :func:`chaingraph.serve.serve`. Its ``state.protocol`` is the
-        :class:`~chaingraph.serve.protocol.SparqlProtocol` answering the protocol paths.
+    Endpoint
+        Serve it with :class:`chaingraph.serve.http.HttpServer` (``endpoint.respond`` is the
+        handler), or see :func:`chaingraph.serve.serve`.
     """
     store = open_store(config.store)
-    evaluator = Evaluator(config.threads, on_retire)
     protocol = SparqlProtocol(
-        evaluator,
+        Evaluator(config.threads, on_retire),
         Generation(store),
         AnswerCache(int(config.cache_mb * 2**20)) if config.cache_mb else None,
         str(store.path),
@@ -173,42 +202,7 @@ def create_app(config: ServeConfig, on_retire: Callable[[str], None] | None = No
         allow_update=config.allow_update,
         update_token=config.update_token,
     )
-    endpoint = _Endpoint()
-
-    @asynccontextmanager
-    async def lifespan(app: Starlette):
-        evaluator.start()
-        loop = asyncio.get_running_loop()
-        protocol.generation.watch(loop)
-        try:
-            yield
-        finally:
-            protocol.generation.unwatch(loop)
-            evaluator.close()
-
-    app = Starlette(
-        routes=[
-            Route("/", endpoint.page, methods=["GET"]),
-            Route("/queries", endpoint.catalogue, methods=["GET"]),
-            # Reached only for the methods the dispatch does not take (405) and CORS preflights.
-            Route("/query", protocol, methods=["GET", "POST"]),
-            Route("/sparql", protocol, methods=["GET", "POST"]),
-            Route("/update", protocol, methods=["POST"]),
-        ],
-        middleware=[
-            Middleware(
-                CORSMiddleware,
-                allow_origins=["*"],
-                allow_methods=["GET", "POST", "OPTIONS"],
-                allow_headers=["*"],
-                expose_headers=[TRUNCATED_HEADER, CACHE_HEADER],
-                max_age=3600,
-            ),
-        ],
-        lifespan=lifespan,
-    )
-    app.state.protocol = protocol
-    return _Dispatch(protocol, app)
+    return Endpoint(protocol)
 
 
 def serve(config: ServeConfig, host: str = "127.0.0.1", port: int = 7878, *, access_log: bool = False) -> None:

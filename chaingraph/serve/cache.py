@@ -18,10 +18,9 @@ import re
 import struct
 import sys
 from collections import OrderedDict
-from collections.abc import MutableMapping
 from pathlib import Path
-from typing import Any
 
+from chaingraph.serve.http import Request
 from chaingraph.store import EmbeddedStore
 
 __all__ = ["Generation", "AnswerCache", "CACHE_HEADER", "is_volatile"]
@@ -30,7 +29,6 @@ CACHE_HEADER = "Chaingraph-Cache"
 # Functions whose value changes from one evaluation to the next: such answers are never kept.
 _VOLATILE = re.compile(r"\b(NOW|RAND|UUID|STRUUID|BNODE)\s*\(", re.IGNORECASE)
 
-Scope = MutableMapping[str, Any]
 Headers = list[tuple[bytes, bytes]]
 
 
@@ -156,16 +154,17 @@ class AnswerCache:
         self._generation: str | None = None
 
     @staticmethod
-    def key(generation: str | None, scope: Scope) -> tuple | None:
-        """The key of a request: its generation, path, query string and Accept; ``None`` if not a GET."""
-        if scope["method"] != "GET":
+    def key(generation: str | None, request: Request) -> tuple | None:
+        """The key of a request: its generation, path, query string and Accept; ``None`` if not a GET
+        (or HEAD, the same answer without its body)."""
+        if request.method != "GET" and request.method != "HEAD":
             return None
         accept = b""
-        for name, value in scope["headers"]:
+        for name, value in request.headers:
             if name == b"accept":
                 accept = value
                 break
-        return (generation, scope["path"], scope["query_string"], accept)
+        return (generation, request.path, request.query_string, accept)
 
     def get(self, key: tuple | None) -> tuple[bytes, Headers] | None:
         """The body and headers kept for ``key``, if any."""
@@ -175,7 +174,7 @@ class AnswerCache:
         return entry
 
     def put(self, key: tuple, body: bytes, headers: Headers) -> None:
-        """Keep an answer (its body and ASGI headers, lower-case names, no length); a key of a new
+        """Keep an answer (its body and headers, lower-case names, no length); a key of a new
         generation first empties the cache. The kept headers say ``Chaingraph-Cache: hit``."""
         if key[0] != self._generation:
             self._entries.clear()

@@ -1,8 +1,9 @@
 """The supervisor: one listening socket, ``workers`` serving processes answering on it, and a
 replacement started at once for each one that retires or dies.
 
-A serving process is uvicorn with the endpoint (:func:`chaingraph.serve.app.create_app`) on the
-listening socket it inherits; whichever process is free accepts the next connection. A process
+A serving process answers with the endpoint (:func:`chaingraph.serve.app.create_app`, over
+:mod:`chaingraph.serve.http`) on the listening socket it inherits; whichever process is free
+accepts the next connection. A process
 *retires* when one of its queries cannot be stopped (past the time limit, or its client gone:
 :mod:`chaingraph.serve.evaluator`): it writes ``R`` on its status pipe, and the supervisor
 starts a replacement; the retiring process stops accepting connections, answers its other
@@ -18,6 +19,7 @@ a row die before serving (a store that cannot be read, say), the server stops wi
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 import json
@@ -39,7 +41,7 @@ log = logging.getLogger("chaingraph.serve")
 
 _START_TIMEOUT = 60.0  # seconds a serving process may take to start
 _STOP_TIMEOUT = 10.0  # seconds the processes get to finish their requests when the server stops
-_GRACE = 5.0  # seconds uvicorn waits for requests when told to stop
+_GRACE = 5.0  # seconds a serving process waits for its running requests when told to stop
 _RESTARTS = 5  # processes in a row that may die before serving before the supervisor gives up
 
 
@@ -72,7 +74,7 @@ def supervise(config, host: str, port: int, *, access_log: bool = False) -> None
     ServeError
         If the address cannot be listened on, or the serving processes do not start.
     """
-    _log_like_uvicorn()
+    _log_in_columns()
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     try:
         listener = socket.create_server((host, port), family=family, backlog=2048)
@@ -237,18 +239,18 @@ class _Supervisor:
         self.children.clear()
 
 
-class _UvicornStyle(logging.Formatter):
-    """``INFO:     message``, as uvicorn writes its own lines beside these."""
+class _Columns(logging.Formatter):
+    """``INFO:     message``: the level in a column, then the message."""
 
     def format(self, record: logging.LogRecord) -> str:
         return f"{record.levelname + ':':<9} {record.getMessage()}"
 
 
-def _log_like_uvicorn() -> None:
+def _log_in_columns() -> None:
     if log.handlers:
         return
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(_UvicornStyle())
+    handler.setFormatter(_Columns())
     log.addHandler(handler)
     log.setLevel(logging.INFO)
     log.propagate = False
@@ -258,52 +260,56 @@ def _log_like_uvicorn() -> None:
 
 
 def main() -> None:
-    """A serving process: uvicorn and the endpoint on the inherited socket, until it retires or is stopped."""
+    """A serving process: the endpoint on the inherited socket, until it retires or is stopped."""
     settings = json.loads(sys.stdin.buffer.read())
     if not die_with_parent(settings["parent"]):
         return
-    _log_like_uvicorn()
-    import uvicorn
-
-    from chaingraph.serve.app import ServeConfig, create_app
-
+    _log_in_columns()
+    try:  # uvloop: a faster event loop, where it exists
+        from uvloop import run
+    except ImportError:
+        run = asyncio.run
     status = settings["status"]
-    config = ServeConfig(**{**settings["config"], "store": Path(settings["config"]["store"])})
 
     def tell(news: bytes) -> None:
         with contextlib.suppress(OSError):  # the supervisor is gone: this process is about to be killed
             os.write(status, news)
 
-    def retire(reason: str) -> None:
-        tell(b"R")
-        # Accept nothing more from now on (before the runaway's 503 goes out), not at uvicorn's
-        # next tick: a connection accepted here now would be closed unanswered by the shutdown.
-        for listening in getattr(server, "servers", []):
-            listening.close()
-        # Every request still running has its own deadline: give them all the time to answer.
-        server.config.timeout_graceful_shutdown = int(config.timeout + _GRACE)
-        server.should_exit = True
-
-    class Server(uvicorn.Server):
-        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-            await super().startup(sockets)
-            if self.started:
-                tell(b"S")
-
-    app = create_app(config, on_retire=retire)
-    server = Server(
-        uvicorn.Config(
-            app,
-            log_level="info",
-            access_log=settings["access_log"],
-            server_header=False,
-            proxy_headers=False,  # nothing stands in front of it: the client's address is the peer's
-            timeout_graceful_shutdown=int(_GRACE),
-        )
-    )
-    listener = socket.socket(fileno=settings["listener"])
-    server.run(sockets=[listener])
+    run(_serve(settings, tell))
     # Not a normal interpreter exit: a runaway query's thread cannot be joined, only ended.
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(0)
+
+
+async def _serve(settings: dict, tell) -> None:
+    from chaingraph.serve.app import ServeConfig, create_app
+    from chaingraph.serve.http import HttpServer
+
+    config = ServeConfig(**{**settings["config"], "store": Path(settings["config"]["store"])})
+    loop = asyncio.get_running_loop()
+    stop: asyncio.Future[float] = loop.create_future()  # its result: seconds given to running requests
+
+    def stop_within(grace: float) -> None:
+        if not stop.done():
+            stop.set_result(grace)
+
+    def retire(reason: str) -> None:
+        tell(b"R")
+        # Accept nothing more from now on (before the runaway's 503 goes out): the supervisor's
+        # replacement and the other processes take the new connections.
+        server.stop_accepting()
+        # Every request still running has its own deadline: give them all the time to answer.
+        stop_within(config.timeout + _GRACE)
+
+    endpoint = create_app(config, on_retire=retire)
+    server = HttpServer(endpoint.respond, access_log=settings["access_log"])
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop_within, _GRACE)
+    endpoint.start()
+    await server.start(socket.socket(fileno=settings["listener"]))
+    tell(b"S")
+    grace = await stop
+    await server.shutdown(grace)
+    endpoint.close()
+    log.info("serving process %d stopped", os.getpid())
