@@ -213,9 +213,13 @@ class _Connection(asyncio.Protocol):
 
     def resume_writing(self) -> None:
         self.paused = False
-        if not self.closed and not self.upgrade:
-            self.transport.resume_reading()
+        self._resume_reading()
         self._next()
+
+    def _resume_reading(self) -> None:
+        # Not after an upgrade or a refusal: what follows on the connection is not read any more.
+        if not self.closed and not self.upgrade and self._refusal is None:
+            self.transport.resume_reading()
 
     # ------------------------------------------------------------------ httptools callbacks
 
@@ -290,7 +294,7 @@ class _Connection(asyncio.Protocol):
             return
         request = self.pending.popleft()
         if len(self.pending) == _PENDING // 4:
-            self.transport.resume_reading()
+            self._resume_reading()
         self.running_since = time.monotonic()
         self.running = asyncio.get_running_loop().create_task(self._answer(request))
 
