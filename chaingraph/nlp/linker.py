@@ -21,7 +21,15 @@ from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span
 
-from chaingraph.nlp.context import Match, read_otherwise
+from chaingraph.nlp.context import (
+    _MAJOR_WORD,
+    _TITLE_CLASSES,
+    Match,
+    _common_noun_in_a_name,
+    _WordFlags,
+    _Words,
+    read_otherwise,
+)
 from chaingraph.nlp.gazetteer import (
     ALT,
     ANY_CASE,
@@ -236,8 +244,9 @@ class ConceptLinker:
         mentions: list[Mention] = []
         spans: list[Span] = []
         declined: list[tuple[int, int]] = []
+        extensions = doc._  # made anew on every access: once is enough
         if matches:
-            about = doc._.about
+            about = extensions.about
             info = self.gazetteer.concept(about) if about else None
             about_scheme = info.scheme if info else ""
             words = _Words(doc, self._word_flags)
@@ -247,11 +256,16 @@ class ConceptLinker:
             longest = len(doc) + 1
             # Longest match first, then leftmost: "programmable logic controller" beats "controller".
             for _match_id, start, end in sorted(matches, key=lambda m: (m[1] - m[2]) * longest + m[1]):
-                if any(taken[start:end]):
+                if taken.find(1, start, end) != -1:  # overlaps a longer match already taken
                     continue
                 # The matched words' norms name the label key; tokens one by one, since most
                 # matches are a word or two and a NORM column of the whole doc costs more.
-                key = tuple([doc[i].norm for i in range(start, end)])
+                if end - start == 1:  # most matches: one token, read once for its norm and text
+                    token = doc[start]
+                    key = (token.norm,)
+                else:
+                    token = None
+                    key = tuple([doc[i].norm for i in range(start, end)])
                 label = labels.get(key)
                 if label is None:
                     entries = self._entries_by_pattern.get(key)
@@ -266,8 +280,13 @@ class ConceptLinker:
                     candidates = [e for e in candidates if concepts[e.concept].cls != "Industry"]
                 if not candidates:
                     continue
-                span = Span(doc, start, end)
-                text = span.text
+                # A token's own text is the one-token span's: the span is made only for a match that
+                # gets as far as its context (most declined ones are one word).
+                if token is not None:
+                    span, text = None, token.text
+                else:
+                    span = Span(doc, start, end)
+                    text = span.text
                 # Only occupations and programmes care whether the span is part of a name, and only
                 # capitals make one.
                 if label.title and not text.islower():
@@ -291,6 +310,8 @@ class ConceptLinker:
                     if not candidates:
                         declined.append((start, end))  # written otherwise than the name ("polish", "it")
                         continue
+                if span is None:
+                    span = Span(doc, start, end)
                 match = Match(span, text)
                 kept = [e for e in candidates if not read_otherwise(match, e, concepts[e.concept])]
                 if len(kept) < len(candidates):
@@ -307,8 +328,8 @@ class ConceptLinker:
                 spans.append(span)
             mentions.sort()
             spans.sort()
-        doc._.mentions = mentions
-        doc._.declined = declined
+        extensions.mentions = mentions
+        extensions.declined = declined
         doc.spans[self.name] = spans
         return doc
 
@@ -387,172 +408,6 @@ class _Label:
         # (candidates, scheme).
         self.chosen: dict = {}
         self.fitting: dict = {}  # (text, sentence-initial) -> the entries whose case the text fits
-
-
-_MAJOR_WORDS = frozenset(["专业", "类", "专业类"])
-_CLAUSE_END = frozenset("，。；！？,;!?\n")
-
-# Words after a capitalised programme name that still leave it the programme's name.
-_PROGRAMME_NOUNS = frozenset(
-    ["program", "programme", "programs", "programmes", "degree", "diploma", "certificate", "major", "course"]
-    + ["courses", "pathway", "option", "concentration", "track", "curriculum", "aas", "as", "bs", "ba"]
-)
-_LOWER_JOINERS = frozenset(["of", "for", "and", "on", "the", "&"])
-#: A sentence whose words are at least this share capitalised is a heading or title, where
-#: capitals say nothing about names ("Welding Safety and Quality Control").
-_HEADING_CAPITALS = 0.6
-_HEADING_MAX_TOKENS = 40
-TITLE_IN_A_NAME, TITLE_IN_TEXT = 2, 1
-_TITLE_CLASSES = frozenset(["Occupation", "Programme"])
-
-# What the linker asks of a word, as bits of one int per distinct word (see _word_flags).
-_ALPHA, _TITLE, _CAPITAL, _JOINER, _CONTENT, _PROGRAMME_NOUN = 1, 2, 4, 8, 16, 32
-_BLANK, _FULL_STOP, _MAJOR_WORD, _SAYS_MAJOR, _ENDS_CLAUSE = 64, 128, 256, 512, 1024
-
-
-def _title_cased(text: str) -> bool:
-    return text[:1].isupper() and not text.isupper() if text[:1].isalpha() else False
-
-
-def _word_flags(text: str, is_alpha: bool) -> int:
-    """The bits of ``text`` (a token's text; ``is_alpha`` its lexeme's flag) the linker tests."""
-    lower = text.lower()
-    tail = text.rstrip()
-    flags = _ALPHA if is_alpha else 0
-    if _title_cased(text):
-        flags |= _TITLE
-    if _title_cased(text) or text.isupper():
-        flags |= _CAPITAL
-    if lower in _LOWER_JOINERS:
-        flags |= _JOINER
-    if is_alpha and lower not in _LOWER_JOINERS and len(text) > 2:
-        flags |= _CONTENT  # counts towards telling a heading from running text
-    if lower in _PROGRAMME_NOUNS:
-        flags |= _PROGRAMME_NOUN
-    if not tail:
-        flags |= _BLANK
-    elif tail.endswith("."):
-        flags |= _FULL_STOP
-    if text in _MAJOR_WORDS:
-        flags |= _MAJOR_WORD
-    if "专业" in text:
-        flags |= _SAYS_MAJOR
-    if text in _CLAUSE_END or "\n" in text:
-        flags |= _ENDS_CLAUSE
-    return flags
-
-
-class _WordFlags(dict):
-    """Word (``ORTH``) -> its :func:`_word_flags`, computed once per word of the vocabulary."""
-
-    def __init__(self, vocab) -> None:
-        super().__init__()
-        self.vocab = vocab
-
-    def __missing__(self, orth: int) -> int:
-        lexeme = self.vocab[orth]
-        flags = self[orth] = _word_flags(lexeme.orth_, lexeme.is_alpha)
-        return flags
-
-
-class _Words:
-    """The tokens of one doc where the linker's tests look: around a few matches.
-
-    Those tests read a handful of tokens per doc, so they read them one by one (a column of the
-    whole doc would cost more) and ask a table kept per vocabulary for the word's properties.
-    """
-
-    def __init__(self, doc: Doc, word_flags: _WordFlags) -> None:
-        self.doc = doc
-        self.n = len(doc)
-        self.word_flags = word_flags
-
-    def flags(self, i: int) -> int:
-        return self.word_flags[self.doc[i].orth] if i < self.n else 0
-
-    def sent_start(self, i: int) -> bool:
-        """Token.is_sent_start, as a bool."""
-        return self.doc[i].is_sent_start is True
-
-    def called_a_major(self, end: int, window: int = 12) -> bool:
-        """Whether "专业" follows within the clause: "开设工业机器人技术、数控技术等专业"."""
-        for i in range(end, min(end + window, self.n)):
-            flags = self.flags(i)
-            if flags & _SAYS_MAJOR:
-                return True
-            if flags & _ENDS_CLAUSE:
-                return False
-        return False
-
-    def sentence_of(self, i: int) -> tuple[int, int]:
-        """The token range of the sentence holding token ``i``."""
-        try:
-            sentence = self.doc[i].sent
-        except ValueError:  # no sentence boundaries (the linker used without the sentence stage)
-            return 0, self.n
-        return sentence.start, sentence.end
-
-    def inside_a_name(self, start: int, end: int) -> int:
-        """How a Title-Cased span sits in running text: 0 (not so), ``TITLE_IN_TEXT`` or ``TITLE_IN_A_NAME``.
-
-        Only words capitalised in the middle of a sentence that is not itself a heading count:
-        "the Secretary" (``TITLE_IN_TEXT``), "Comptroller General", "Higher Education Act",
-        "Secretary of Education" (``TITLE_IN_A_NAME``: the span runs on into more capitalised words).
-        """
-        words = [f for f in map(self.flags, range(start, end)) if f & _ALPHA]
-        if not words or not all(f & _TITLE for f in words) or self.sent_start(start):
-            return 0
-        first, last = self.sentence_of(start)
-        # A heading is short and has no full stop; a sentence of a law full of names ("the Comptroller
-        # General of the United States shall submit ... to the Committee on ...") has one. Long
-        # unpunctuated runs (lists) are not headings either, and scanning them would cost dearly.
-        if last - first <= _HEADING_MAX_TOKENS and not self._ends_with_full_stop(first, last):
-            # The span itself and the sentence's first word are capitalised whatever the sentence is.
-            content = capitals = 0
-            for token in self.doc[first:last]:
-                if start <= token.i < end or token.is_sent_start:
-                    continue
-                word = self.word_flags[token.orth]
-                if word & _CONTENT:
-                    content += 1
-                    if word & _CAPITAL:
-                        capitals += 1
-            if content and capitals >= _HEADING_CAPITALS * content:
-                return 0
-        if start > 0 and not self.sent_start(start - 1) and self.flags(start - 1) & _TITLE:
-            return TITLE_IN_A_NAME
-        after = end
-        while after < self.n and after < end + 2 and self.flags(after) & _JOINER:
-            after += 1  # "Secretary of Education", "Department of Labor"
-        if after < self.n and self.flags(after) & _TITLE and not self.flags(end) & _PROGRAMME_NOUN:
-            return TITLE_IN_A_NAME
-        return TITLE_IN_TEXT
-
-    def _ends_with_full_stop(self, first: int, last: int) -> bool:
-        """Whether the text of tokens ``first`` to ``last - 1``, trailing space stripped, ends with "."."""
-        for i in range(last - 1, first - 1, -1):
-            flags = self.flags(i)
-            if not flags & _BLANK:
-                return bool(flags & _FULL_STOP)
-        return False
-
-
-def _common_noun_in_a_name(entry, cls: str, named: int) -> bool:
-    """Whether a Title-Cased span in running text must not link to ``entry``.
-
-    Only occupations and programmes: their names are what offices, acts and institutions are
-    named after, while a skill capitalised for emphasis ("Programmable Logic Controllers") is
-    still the skill. A label the vocabulary writes in lower case is a common noun ("secretary"):
-    capitalised inside a sentence it is a title or part of a name ("the Secretary"). Labels the
-    vocabulary writes capitalised (O*NET and CIP titles) say nothing by their case; they are left
-    out only where the capitals run on into a longer name ("Comptroller General", "Higher
-    Education Act").
-    """
-    if cls not in _TITLE_CLASSES:
-        return False
-    if not any(ch.isupper() for ch in entry.text):
-        return True
-    return named == TITLE_IN_A_NAME
 
 
 def _fitting(entries: list, text: str, sentence_initial: bool) -> list:

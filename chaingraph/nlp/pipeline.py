@@ -21,6 +21,7 @@ from __future__ import annotations
 import functools
 import logging
 import weakref
+from bisect import bisect_right
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -180,12 +181,11 @@ def _shift(extraction: Extraction, offset: int) -> Extraction:
 
 
 def _extraction_of(doc) -> Extraction:
-    mentions = tuple(doc._.mentions or ())
-    relations = tuple(doc._.relations or ())
+    extensions = doc._  # made anew on every access: once is enough
+    mentions = tuple(extensions.mentions or ())
+    relations = tuple(extensions.relations or ())
     sentences: tuple[tuple[int, int], ...] = ()
     if mentions:
-        from bisect import bisect_right
-
         bounds = sentence_bounds(doc)
         starts = [s for s, _ in bounds]
         used = sorted({bounds[bisect_right(starts, m.start) - 1] for m in mentions})
@@ -209,7 +209,8 @@ def extract_docs(nlp: Language, items: Iterable[tuple[str, str | None]], batch_s
         for piece, context in stream:
             warm(piece)
             doc = nlp.make_doc(piece)
-            doc._.about, doc._.about_class = context[2], context[3]
+            extensions = doc._  # made anew on every access: once is enough
+            extensions.about, extensions.about_class = context[2], context[3]
             yield doc, context
 
     current, parts = None, []

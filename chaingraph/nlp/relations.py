@@ -19,13 +19,12 @@ are ``relatedTo``. Confidence: the mention score times 1.0 (about), 0.8 (cue) or
 from __future__ import annotations
 
 import re
-from bisect import bisect_left, bisect_right
+from bisect import bisect_right
 from typing import NamedTuple
 
-import numpy as np
 from spacy.attrs import LOWER
 from spacy.language import Language
-from spacy.matcher import Matcher
+from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc
 
 from chaingraph.nlp.cues import CUE_PATTERNS, CUES, Cue, anchor_of
@@ -158,8 +157,18 @@ class RelationTyper:
                 self._by_anchor.setdefault(nlp.vocab.strings.add(word), []).append(entry)
         if len(attrs) > 1:
             raise ValueError(f"the cue patterns of language {nlp.lang!r} must all test LOWER or all ORTH")
-        self._anchor_attr = attrs.pop() if attrs else LOWER
-        self._anchors = np.array(sorted(self._by_anchor), dtype=np.uint64)
+        # The anchors are found by a PhraseMatcher of one-word patterns: it reads only the tokens
+        # of the sentences asked about, and in C. A pattern's key is its word, which is also the
+        # value of the attribute it matches (so an anchor written in capitals never matches LOWER).
+        self._anchor_matcher = None
+        if self._by_anchor:
+            attr_name = "LOWER" if attrs.pop() == LOWER else "ORTH"
+            self._anchor_matcher = PhraseMatcher(nlp.vocab, attr=attr_name)
+            for key in self._by_anchor:
+                word = nlp.vocab.strings[key]
+                pattern = Doc(nlp.vocab, words=[word])
+                if (pattern[0].lower if attr_name == "LOWER" else pattern[0].orth) == key:
+                    self._anchor_matcher.add(word, [pattern])
         # The pairs of classes some cue of this language relates (most sentences hold none).
         self._pairs = {pair for cue_name in patterns or () for pair in CUES[cue_name].pairs}
         self._lefts_of: dict[str, set[str]] = {}  # right class -> the left classes a cue relates to it
@@ -175,24 +184,24 @@ class RelationTyper:
             seen.add(mention.cls)
         return False
 
-    def _anchor_tokens(self, doc: Doc) -> tuple[list[int], list[tuple[int, int]]]:
-        """Character offsets of the doc's cue anchors, in order, and their token indexes and words."""
-        if not len(doc):
-            return [], []
-        words = doc.to_array(self._anchor_attr)
-        # Membership in the small sorted anchor array, without np.isin's sort of the doc.
-        at = np.minimum(np.searchsorted(self._anchors, words), len(self._anchors) - 1)
-        hit = np.flatnonzero(self._anchors[at] == words).tolist()
-        # Character offsets only of the few anchors: a column for every token would cost more.
-        return [doc[i].idx for i in hit], list(zip(hit, words[hit].tolist(), strict=True))
+    def _anchors_in(self, doc: Doc, s_start: int, s_end: int) -> list[tuple[int, int]]:
+        """The cue anchors of one sentence, in order: their token indexes and words.
+
+        Only the sentence is read: few sentences hold two classes a cue could relate.
+        """
+        sentence = doc.char_span(s_start, s_end)
+        if sentence is None:  # not on token boundaries: no cue can be matched there either
+            return []
+        return [(start, word) for word, start, _end in self._anchor_matcher(sentence)]
 
     def __call__(self, doc: Doc) -> Doc:
-        mentions = doc._.mentions or []
+        extensions = doc._  # made anew on every access: once is enough
+        mentions = extensions.mentions or []
         # Unlinked candidates (empty concept, from the accurate profile's span finder) relate nothing.
         mentions = [m for m in mentions if m.concept]
         relations: list[RelationCandidate] = []
         if mentions:
-            about, about_cls = doc._.about, doc._.about_class
+            about, about_cls = extensions.about, extensions.about_class
             bounds = sentence_bounds(doc)
             starts = [start for start, _ in bounds]
             by_sentence: dict[tuple[int, int], dict[str, tuple[str, float]]] = {}
@@ -205,7 +214,6 @@ class RelationTyper:
                 if known is None or known[1] < mention.score:
                     concepts[mention.concept] = (mention.cls, mention.score)
             seen: set[tuple] = set()
-            anchors = None
 
             def emit(candidate: RelationCandidate) -> None:
                 if candidate[:6] not in seen:
@@ -222,11 +230,8 @@ class RelationTyper:
                         emit(RelationCandidate(*triple, s_start, s_end, "about", round(score, 3)))
                 cued: set[frozenset] = set()
                 if self._by_anchor and self._typeable(in_sentence[(s_start, s_end)], about_cls):
-                    if anchors is None:
-                        anchors = self._anchor_tokens(doc)
-                    at, to = bisect_left(anchors[0], s_start), bisect_left(anchors[0], s_end)
-                    if at < to:  # else no cue word: skip the matcher
-                        tokens = anchors[1][at:to]
+                    tokens = self._anchors_in(doc, s_start, s_end)
+                    if tokens:  # else no cue word: skip the matcher
                         for candidate in self._cued(
                             doc, s_start, s_end, tokens, in_sentence[(s_start, s_end)], about, about_cls
                         ):
@@ -241,7 +246,7 @@ class RelationTyper:
                         triple = relation_for(cls_a, iri_a, cls_b, iri_b)
                         score = round(min(score_a, score_b) * _BASIS_CONFIDENCE["co-mention"], 3)
                         emit(RelationCandidate(*triple, s_start, s_end, "co-mention", score))
-        doc._.relations = relations
+        extensions.relations = relations
         return doc
 
     def _matches(self, doc: Doc, s_start: int, s_end: int, anchors: list[tuple[int, int]]):

@@ -6,7 +6,8 @@ sentence at a blank line, because the paragraphs of laws, standards and curricul
 final full stop. It works on the token arrays rather than on ``Token`` objects: creating a Python
 object per token cost more than the rest of the pipeline together. The boundaries are set as
 ``SENT_START`` (so ``doc.sents`` works as usual) and kept as character offsets in
-``doc._.sentence_bounds`` for the later stages.
+``doc._.sentence_bounds`` (and as first-token indexes in ``doc._.sentence_starts``) for the later
+stages.
 """
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ DEFAULT_PUNCT = sorted(set(Sentencizer.default_punct_chars) | {"；"})
 
 if not Doc.has_extension("sentence_bounds"):
     Doc.set_extension("sentence_bounds", default=None)
+if not Doc.has_extension("sentence_starts"):
+    # Token index of each sentence's first token, whitespace included (where SENT_START is 1).
+    Doc.set_extension("sentence_starts", default=None)
 
 
 class SentenceSplitter:
@@ -41,6 +45,7 @@ class SentenceSplitter:
         self._breaks: dict[int, bool] = {}
         self._lengths: dict[int, int] = {}  # word -> its length in characters
         self.punct = np.array(sorted({self.strings.add(p) for p in (punct_chars or DEFAULT_PUNCT)}), dtype=np.uint64)
+        self._mask, self._slots = _slot_table(self.punct.tolist())
 
     def _length(self, orth: int) -> int:
         known = self._lengths.get(orth)
@@ -56,46 +61,80 @@ class SentenceSplitter:
 
     def __call__(self, doc: Doc) -> Doc:
         n = len(doc)
+        extensions = doc._  # made anew on every access: once is enough
         if n == 0:
-            doc._.sentence_bounds = np.zeros((0, 2), dtype=np.int64)
+            extensions.sentence_bounds = np.zeros((0, 2), dtype=np.int64)
+            extensions.sentence_starts = []
             return doc
         # Each column costs a call into spaCy per token, so only these three; lengths are looked
         # up for the few tokens that end a sentence.
         arr = doc.to_array([ORTH, IS_SPACE, IDX])
-        orth, space = arr[:, 0], arr[:, 1].astype(bool)
-        # Membership in the small sorted punctuation array, without np.isin's sort of the doc.
-        at = np.minimum(np.searchsorted(self.punct, orth), len(self.punct) - 1)
-        ends = self.punct[at] == orth
-        blanks = np.flatnonzero(space)
-        if len(blanks):
+        orth = arr[:, 0]
+        # Punctuation by the slot of its hash's low bits: one lookup per token, no search.
+        ends = np.flatnonzero(self._slots[orth & self._mask] == orth).tolist()
+        blanks = np.flatnonzero(arr[:, 1]).tolist()
+        if blanks:
             # Whitespace tokens are few (about one a line) and repeat ("\n\n"): ask each distinct one.
-            blank_words = orth[blanks]
-            for value in set(blank_words.tolist()):
-                if self._is_paragraph_break(value):
-                    ends[blanks[blank_words == value]] = True
-        # A token starts a sentence when it follows a sentence end and is not one itself.
-        starts = np.zeros(n, dtype=bool)
-        starts[0] = True
-        starts[1:] = ends[:-1] & ~ends[1:]
-        sent_start = np.where(starts, 1, -1).astype(np.uint64).reshape(-1, 1)
+            blank_words = orth[blanks].tolist()
+            breaks = {word for word in set(blank_words) if self._is_paragraph_break(word)}
+            if breaks:
+                # A set: a configured punctuation mark may itself be a paragraph break.
+                ends = sorted({*ends, *(i for i, word in zip(blanks, blank_words, strict=True) if word in breaks)})
+        # A token starts a sentence when it follows a sentence end and is not one itself; the
+        # sentence ends are a few per hundred tokens, so the boundaries are worked out in Python.
+        is_end = set(ends)
+        firsts = [0] + [i + 1 for i in ends if i + 1 < n and i + 1 not in is_end]
+        sent_start = np.full(n, _NOT_A_START, dtype=np.uint64)
+        sent_start[firsts] = 1
         doc.from_array([SENT_START], sent_start)
-        first = np.flatnonzero(starts)
-        last = np.append(first[1:], n) - 1
-        if len(blanks):
+        extensions.sentence_starts = firsts
+        lasts = [i - 1 for i in firsts[1:]]
+        lasts.append(n - 1)
+        if blanks:
             # Trim whitespace tokens at either end so offsets cover the text only: each sentence
             # runs from its first to its last non-space token, and one of spaces only is dropped.
-            at = np.arange(n)
-            next_word = np.minimum.accumulate(np.where(space, n, at)[::-1])[::-1]
-            last_word = np.maximum.accumulate(np.where(space, -1, at))
-            first = next_word[first]
-            keep = first <= last
-            first, last = first[keep], last_word[last[keep]]
-        idx = arr[:, 2]
-        length = self._length
-        ends_at = [i + length(word) for i, word in zip(idx[last].tolist(), orth[last].tolist(), strict=True)]
-        bounds = list(zip(idx[first].tolist(), ends_at, strict=True))
-        doc._.sentence_bounds = bounds
+            firsts, lasts = _trimmed(firsts, lasts, set(blanks))
+        # A row per last token (word, space flag, offset): one call into numpy for both columns.
+        lengths, length = self._lengths, self._length
+        ends_at = [i + (lengths.get(word) or length(word)) for word, _, i in arr[lasts].tolist()]
+        bounds = list(zip(arr[firsts, 2].tolist(), ends_at, strict=True))
+        extensions.sentence_bounds = bounds
         return doc
+
+
+#: SENT_START of a token inside a sentence (-1 as the unsigned value spaCy's arrays hold).
+_NOT_A_START = np.uint64(2**64 - 1)
+
+
+def _slot_table(words: list[int]) -> tuple[int, np.ndarray]:
+    """A mask and a table holding each of ``words`` at the slot of its masked hash, no two in one slot.
+
+    ``table[orth & mask] == orth`` then tells whether ``orth`` is one of the words (an empty slot
+    holds 0, which is no word's hash).
+    """
+    bits = 8
+    while len({word & ((1 << bits) - 1) for word in words}) < len(words):
+        bits += 1
+    mask = (1 << bits) - 1
+    table = np.zeros(1 << bits, dtype=np.uint64)
+    for word in words:
+        table[word & mask] = word
+    return mask, table
+
+
+def _trimmed(firsts: list[int], lasts: list[int], blanks: set[int]) -> tuple[list[int], list[int]]:
+    """Sentence token ranges without whitespace tokens at either end; whitespace-only ones dropped."""
+    kept_firsts, kept_lasts = [], []
+    for first, last in zip(firsts, lasts, strict=True):
+        while first <= last and first in blanks:
+            first += 1
+        if first > last:
+            continue
+        while last in blanks:
+            last -= 1
+        kept_firsts.append(first)
+        kept_lasts.append(last)
+    return kept_firsts, kept_lasts
 
 
 @Language.factory("chaingraph_sentences", default_config={"punct_chars": None})
