@@ -93,7 +93,6 @@ class TestNames:
         ]
         assert [m.concept for m in extract_text(text, nlp=full_nlp).mentions] == [CS_SKILL] * 3
 
-
     def test_the_documents_subject_does_not_win_through_a_lesser_label(self, full_nlp):
         # "Welding Engineer" is an altLabel of O*NET Materials Engineers, "welding engineer" ESCO's prefLabel.
         text = "Includes metallurgists and welding engineers."

@@ -41,7 +41,7 @@ def serve(
         ),
     ] = 100_000,
     workers: Annotated[
-        int | None, typer.Option(help="Serving processes on the one port (default: cores, at least 2).")
+        int | None, typer.Option(help="Serving processes on the one port (default: two per core, at least 2).")
     ] = None,
     threads: Annotated[int, typer.Option(help="Queries each serving process evaluates at once, on threads.")] = 2,
     allow_update: Annotated[

@@ -46,7 +46,8 @@ clients, ``bench/serve_load.py --query two-hop label`` (10,000 requests per serv
   lookup at 17-34 %, at 400-476 µs of CPU per request against Oxigraph's 99-124. The hand-over
   to another process (a pipe each way, both processes woken) cost more than the label lookup's
   evaluation: 2.3 context switches per request against Oxigraph's 1.05.
-* Now (seven runs, load average 5-31 from other jobs on the machine): the 2-hop query uncached
+* Threads in the serving process (seven runs, load average 5-31 from other jobs on the
+  machine, on uvicorn): the 2-hop query uncached
   at 227-420 requests/s, 91-150 % of Oxigraph's 250-331 (112, 137, 91, 112, 127, 150, 111 %),
   at 1,680-2,040 µs of CPU per request against its 1,490-1,710; the label lookup uncached at
   2,490-4,130 requests/s, 34-88 % of Oxigraph's 4,680-8,810 (87, 47, 48, 43, 63, 88, 34 %), at
@@ -57,8 +58,8 @@ clients, ``bench/serve_load.py --query two-hop label`` (10,000 requests per serv
   The generation check no longer calls ``stat`` on ``CURRENT`` per request (a ``stat``
   releases the GIL, and taking it back from the evaluation threads cost a hand-over): inotify
   reports changes to the store directory.
-* On a quiet machine (load average below 1 before each run, four runs): the 2-hop query
-  uncached at 79, 87 % of Oxigraph with two threads per process and 89, 81 % with one
+* On a quiet machine (load average below 1 before each run, four runs), still on uvicorn: the
+  2-hop query uncached at 79, 87 % of Oxigraph with two threads per process and 89, 81 % with one
   (967-1,191 against 1,195-1,408 requests/s; 1,546-1,876 µs of CPU per request against
   1,276-1,513); the label lookup at 50-63 % (5,181-6,791 against 9,852-11,334). Without the
   other jobs' load Oxigraph uses both cores fully, and what separates the two is CPU per request.
@@ -67,7 +68,18 @@ clients, ``bench/serve_load.py --query two-hop label`` (10,000 requests per serv
   (114 µs in the same run); the lookup's evaluation is ~50 µs. A prototype answering the same
   queries from a bare asyncio protocol on httptools, evaluating on the same threads, cost 129-145
   µs per request against the endpoint's 166-257 in the same runs, so the serving processes now
-  answer from their own HTTP layer (:mod:`chaingraph.serve.http`): MEASURED_HTTP
+  answer from their own HTTP layer (:mod:`chaingraph.serve.http`). On the quiet machine, three
+  runs each: with two processes of two threads (the default then) the 2-hop query uncached at 80,
+  83, 83 % of Oxigraph (1,144-1,203 against 1,398-1,445 requests/s; 1,532-1,615 µs of CPU per
+  request against 1,253-1,292), the label lookup at 57, 63, 60 % (5,894-7,349 against
+  10,324-12,294; 186-232 µs against 110-130). Each process does its HTTP work and the Python side
+  of its queries under one GIL, so the processes, not the cores, were the limit: with four (two
+  per core, now the default) the 2-hop query at 81, 88, 80 % (1,167-1,291 against 1,457-1,599;
+  1,458-1,592 µs against 1,128-1,240) and the label lookup at 88, 80, 75 % (8,276-9,993 against
+  11,036-12,148; 160-191 µs against 110-122). Four processes of one thread gave 91/90 and 79/86 %
+  (2-hop/label), three of one 84/85 %, six of two 78/80 and 79/79 %: within the runs' noise of
+  four of two, which keeps a second thread for a query arriving beside a runaway one. The
+  threads' hand-overs remain (1-5 context switches per request against Oxigraph's 0.1-0.5).
 * Tried and dropped: four threads per process (more hand-overs of the GIL: 4.6-6.4 context
   switches per request against 1.3-4 with two); the event loop waiting, blocked, 2-10 ms for a
   thread's answer before going on with other requests (22-50 % of Oxigraph on the label
@@ -76,12 +88,12 @@ clients, ``bench/serve_load.py --query two-hop label`` (10,000 requests per serv
   64 MB (all within the noise of the loaded machine; the 64 MB guard is kept). Evaluating on
   the event loop itself is cheapest but would stall every other client of that process behind
   a runaway query.
-* Still from the first design: the protocol paths skip Starlette's routing and middleware;
-  the answer is pyoxigraph's own results document, its solutions counted in its bytes for the
-  row limit (reading the rows and writing them in Python cost ~600 µs for 45 rows); query
-  strings are decoded in C. A serving process starts without importing spaCy (50 MB, not 114).
+* Still from the first design: the answer is pyoxigraph's own results document, its solutions
+  counted in its bytes for the row limit (reading the rows and writing them in Python cost
+  ~600 µs for 45 rows); query strings are decoded in C. A serving process starts without
+  importing spaCy (50 MB, not 114).
 
-The HTTP layer is chaingraph's own (about 350 lines over httptools, the parser uvicorn uses)
+The HTTP layer is chaingraph's own (under 400 lines over httptools, the parser uvicorn uses)
 because uvicorn's per-request work was the largest cost left on simple queries (above) and the
 endpoint uses none of what it adds (streaming, websockets, lifespan, ASGI middleware). FastAPI
 would add validation the protocol does not need. The evaluation stays pyoxigraph's, the same
