@@ -2,7 +2,7 @@
 
     python bench/draw_judged_sample.py [--corpus corpora] [--n 200] [--seed 20261128]
                                        [--out bench/data/judged_mentions.jsonl] [--force]
-                                       [--keep-judged EARLIER.jsonl]
+                                       [--keep-judged EARLIER.jsonl] [--differences]
 
 Every document of the corpus goes through its language's pipeline (English or Chinese, chosen as
 the build chooses, :func:`chaingraph.builder.pipeline_language`, with the document's ``about`` as
@@ -17,6 +17,13 @@ Each item records which of the three profiles produce exactly that link, so the 
 profile is estimated on the items it produces: for fast and accurate a uniform sample of their
 own output. The spine profile's links outside the pool (the script
 prints how many) are not represented.
+
+With ``--differences`` the pool is instead the links that one of the spine and fast profiles
+produces and the other does not: whether fast loses precision against the spine depends only on
+them and on the precision of the links both produce. With ``--n`` at least the pool's size every
+one of them is drawn (a census, no sampling error). Each item then also records ``links``: how
+many links the spine and fast profiles produce and how many both do, for the comparison
+``bench/eval_extraction.py`` prints.
 
 Each line of the output is one item: ``id``, ``document`` (content hash), ``path``, ``lang``,
 ``start``, ``end`` (character offsets into the document text), ``text``, ``sentence`` (the text of
@@ -86,6 +93,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--keep-judged", type=Path, help="carry over the judgements of this earlier draw for the items drawn again"
     )
+    parser.add_argument(
+        "--differences", action="store_true", help="draw from the links only one of spine and fast produces"
+    )
     args = parser.parse_args(argv)
 
     if args.out.exists() and not args.force:
@@ -112,6 +122,11 @@ def main(argv: list[str] | None = None) -> int:
     if not pooled:
         parser.error("neither the fast nor the accurate profile could be built")
     pool = sorted(set().union(*(per_profile[p] for p in pooled)))
+    if args.differences:
+        if "fast" not in per_profile or "spine" not in per_profile:
+            parser.error("--differences needs the spine and fast profiles")
+        pooled = ["fast △ spine"]
+        pool = sorted(set(per_profile["fast"]) ^ set(per_profile["spine"]))
     drawn = sorted(sorted(pool, key=lambda key: _rank(args.seed, key))[: args.n])
     wanted = {key[3] for key in drawn}
     labels = {c.iri: c for c in read_concepts(vocab_files()) if c.iri in wanted}
@@ -153,6 +168,9 @@ def main(argv: list[str] | None = None) -> int:
                 "correct": None,
                 "reason": "",
             }
+            if args.differences:
+                both = len(set(per_profile["spine"]) & set(per_profile["fast"]))
+                record["links"] = {"spine": len(per_profile["spine"]), "fast": len(per_profile["fast"]), "both": both}
             earlier = kept.get((doc_id, start, end, concept))
             if earlier:
                 record["correct"], record["reason"] = earlier["correct"], earlier.get("reason", "")
@@ -160,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
 
     counts = ", ".join(f"{p} {len(found)}" for p, found in per_profile.items())
     print(f"linked mentions per profile: {counts}; pool ({' ∪ '.join(pooled)}): {len(pool)}")
-    if "spine" in per_profile:
+    if "spine" in per_profile and not args.differences:
         print(f"spine links outside the pool (not represented): {len(set(per_profile['spine']) - set(pool))}")
     langs = {}
     for key in drawn:

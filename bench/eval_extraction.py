@@ -63,6 +63,7 @@ from scoring import PRF  # noqa: E402  (a sibling script of bench/, not a packag
 
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "skillspan-dev"
 DEFAULT_JUDGED = ROOT / "bench" / "data" / "judged_mentions.jsonl"
+DEFAULT_DIFFERENCES = ROOT / "bench" / "data" / "judged_differences.jsonl"
 SUBSETS = ("house", "tech")
 PROFILES = ("spine", "fast", "accurate")
 #: Mentions of these classes are skill or knowledge predictions; so are unlinked candidates.
@@ -206,6 +207,27 @@ def judged_precision(records: Sequence[dict], profile: str) -> dict:
     }
 
 
+def spine_against_fast(differences: Sequence[dict], sample: Sequence[dict]) -> dict | None:
+    """Each profile's precision over all its links, from the census of the links where the spine and
+    fast profiles differ and the sample's precision over the links both produce (see the module)."""
+    judged = [r for r in differences if r.get("correct") is not None]
+    both = [r for r in sample if r.get("correct") is not None and {"spine", "fast"} <= set(r.get("profiles", ()))]
+    if not judged or len(judged) < len(differences) or not both or "links" not in differences[0]:
+        return None
+    links = differences[0]["links"]
+    p_both = sum(r["correct"] for r in both) / len(both)
+    result = {"p_both": round(p_both, 4), "both_judged": len(both), "links": links}
+    for profile in ("spine", "fast"):
+        own = [r for r in judged if set(r["profiles"]) - {"accurate"} == {profile}]
+        right = sum(r["correct"] for r in own)
+        result[profile] = {
+            "extra": len(own),
+            "extra_correct": right,
+            "precision": round((p_both * links["both"] + right) / links[profile], 4),
+        }
+    return result
+
+
 def read_judged(path: Path) -> list[dict]:
     if not path.exists():
         return []
@@ -228,6 +250,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, help="score only the first N sentences")
     parser.add_argument("--judged", type=Path, default=DEFAULT_JUDGED, help="the judged sample (jsonl)")
     parser.add_argument("--json", type=Path, help="also write the scores to this file")
+    parser.add_argument(
+        "--differences", type=Path, default=DEFAULT_DIFFERENCES, help="the judged links where spine and fast differ"
+    )
     args = parser.parse_args(argv)
 
     started = time.perf_counter()
@@ -296,6 +321,20 @@ def main(argv: list[str] | None = None) -> int:
                 f"  {name:<10}{j['precision']:>6.3f}  (n = {j['judged']} judged; {j['correct']} correct; "
                 f"produces {j['produced']} of {j['sample']})"
             )
+    compared = spine_against_fast(read_judged(args.differences), judged) if judged else None
+    if compared:
+        links = compared["links"]
+        print(
+            f"\nspine against fast over all their links ({args.differences.name}: every link only one produces, "
+            f"judged; links both produce: {links['both']}, precision {compared['p_both']:.3f} on the "
+            f"{compared['both_judged']} of them in the judged sample):"
+        )
+        for name in ("spine", "fast"):
+            c = compared[name]
+            print(
+                f"  {name:<10}{c['precision']:>6.3f}  ({links[name]} links; {c['extra']} only {name} produces, "
+                f"{c['extra_correct']} of them correct)"
+            )
     for name, result in results.items():
         built, ran = result["pipeline_seconds"], result["extract_seconds"]
         print(f"  ({name}: pipeline built in {built} s, extracted in {ran} s)")
@@ -318,6 +357,7 @@ def main(argv: list[str] | None = None) -> int:
                 }
                 for name, result in results.items()
             },
+            "spine_against_fast": compared,
             "seconds": round(elapsed, 1),
         }
         args.json.write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")

@@ -103,3 +103,22 @@ def test_judged_precision_counts_only_what_the_profile_produces(ev):
         "precision": 0.5,
     }
     assert ev.judged_precision(records, "spine")["precision"] is None
+
+
+def test_spine_against_fast_weighs_the_census_of_differences_by_the_links_both_produce(ev):
+    links = {"spine": 102, "fast": 110, "both": 100}
+    # Links both produce: 3 of the 4 in the judged sample are right (0.75); the accurate-only
+    # and unjudged items do not count.
+    sample = [{"profiles": ["spine", "fast", "accurate"], "correct": c} for c in (True, True, True, False)]
+    sample += [{"profiles": ["accurate"], "correct": False}, {"profiles": ["spine", "fast"], "correct": None}]
+    # Every link only one produces: fast's 10 extra (8 right), the spine's 2 extra (0 right).
+    differences = [{"profiles": ["fast", "accurate"], "correct": i < 8, "links": links} for i in range(10)]
+    differences += [{"profiles": ["spine"], "correct": False, "links": links} for _ in range(2)]
+    compared = ev.spine_against_fast(differences, sample)
+    assert compared["p_both"] == 0.75 and compared["both_judged"] == 4
+    # spine: (0.75 * 100 + 0) / 102 = 0.73529...; fast: (0.75 * 100 + 8) / 110 = 0.75454...
+    assert compared["spine"] == {"extra": 2, "extra_correct": 0, "precision": 0.7353}
+    assert compared["fast"] == {"extra": 10, "extra_correct": 8, "precision": 0.7545}
+    # Not every difference judged yet: no comparison.
+    differences[0] = {**differences[0], "correct": None}
+    assert ev.spine_against_fast(differences, sample) is None
