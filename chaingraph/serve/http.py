@@ -37,7 +37,17 @@ from urllib.parse import unquote
 
 import httptools
 
-__all__ = ["Request", "Response", "Handler", "HttpServer", "MAX_BODY", "MAX_HEAD", "KEEP_ALIVE", "LEAVE_GRACE"]
+__all__ = [
+    "Request",
+    "Response",
+    "Handler",
+    "HttpServer",
+    "Refusal",
+    "MAX_BODY",
+    "MAX_HEAD",
+    "KEEP_ALIVE",
+    "LEAVE_GRACE",
+]
 
 log = logging.getLogger("chaingraph.serve")
 
@@ -76,8 +86,8 @@ _REASONS = {status.value: status.phrase.encode("ascii") for status in HTTPStatus
 _TEXT = [(b"content-type", b"text/plain; charset=utf-8")]
 
 
-class _Refusal(Exception):
-    """A request answered with an error before it reached the handler; the connection then closes."""
+class Refusal(Exception):
+    """A request answered with an error status and this message, rather than what it asked for."""
 
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
@@ -163,7 +173,7 @@ class _Connection(asyncio.Protocol):
         self._body: list[bytes] = []
         self._head_size = 0
         self._body_size = 0
-        self._refusal: _Refusal | None = None  # to send once the running request is answered
+        self._refusal: Refusal | None = None  # to send once the running request is answered
 
     @property
     def idle(self) -> bool:
@@ -201,7 +211,7 @@ class _Connection(asyncio.Protocol):
             self.transport.pause_reading()
         except httptools.HttpParserCallbackError as error:
             refusal = error.__context__
-            if not isinstance(refusal, _Refusal):
+            if not isinstance(refusal, Refusal):
                 raise
             self._refuse(refusal.status, str(refusal))
         except httptools.HttpParserError as error:
@@ -238,7 +248,7 @@ class _Connection(asyncio.Protocol):
     def on_headers_complete(self) -> None:
         length = _header(self._headers, b"content-length")
         if length is not None and length.isdigit() and int(length) > MAX_BODY:
-            raise _Refusal(413, f"the request body is over {_amount(MAX_BODY)}")
+            raise Refusal(413, f"the request body is over {_amount(MAX_BODY)}")
         expect = _header(self._headers, b"expect")
         if (
             expect is not None
@@ -252,7 +262,7 @@ class _Connection(asyncio.Protocol):
     def on_body(self, body: bytes) -> None:
         self._body_size += len(body)
         if self._body_size > MAX_BODY:
-            raise _Refusal(413, f"the request body is over {_amount(MAX_BODY)}")
+            raise Refusal(413, f"the request body is over {_amount(MAX_BODY)}")
         self._body.append(body)
 
     def on_message_complete(self) -> None:
@@ -284,7 +294,7 @@ class _Connection(asyncio.Protocol):
     def _grow(self, size: int) -> None:
         self._head_size += size
         if self._head_size > MAX_HEAD:
-            raise _Refusal(431, f"the request line and headers are over {_amount(MAX_HEAD)}")
+            raise Refusal(431, f"the request line and headers are over {_amount(MAX_HEAD)}")
 
     # ------------------------------------------------------------------ answering
 
@@ -349,7 +359,7 @@ class _Connection(asyncio.Protocol):
             return
         self.transport.pause_reading()
         if self.running is not None:
-            self._refusal = _Refusal(status, message)
+            self._refusal = Refusal(status, message)
             return
         self._send(status, _TEXT, (message + "\n").encode("utf-8"), keep_alive=False)
         self._log("-", b"(unreadable request)", status)

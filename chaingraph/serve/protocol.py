@@ -22,7 +22,7 @@ from chaingraph.serve.answers import ReadHandles, evaluate
 from chaingraph.serve.cache import CACHE_HEADER, AnswerCache, Generation, is_volatile
 from chaingraph.serve.evaluator import Evaluator, QueryTimeout
 from chaingraph.serve.formats import MEDIA_TYPES, Choice, UnknownFormat, negotiate
-from chaingraph.serve.http import Request, Response
+from chaingraph.serve.http import Refusal, Request, Response
 from chaingraph.serve.updates import UpdateBusy, apply_update
 
 __all__ = ["SparqlProtocol", "PROTOCOL_PATHS", "TRUNCATED_HEADER", "CORS_HEADERS", "parse_form"]
@@ -39,14 +39,6 @@ _FORM = "application/x-www-form-urlencoded"
 _TEXT = [(b"content-type", b"text/plain; charset=utf-8"), *CORS_HEADERS]
 _RAW_TYPES = {name: media.encode("latin-1") for name, media in MEDIA_TYPES.items()}
 _BROKEN_ESCAPE = re.compile(rb"%(?![0-9A-Fa-f]{2})")
-
-
-class _Refused(Exception):
-    """A request answered with an error status before any evaluation."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 class SparqlProtocol:
@@ -97,7 +89,7 @@ class SparqlProtocol:
                 return 200, hit[1], hit[0]
         try:
             return await self._answer(request)
-        except _Refused as refusal:
+        except Refusal as refusal:
             return refusal.status, _TEXT, (str(refusal) + "\n").encode("utf-8")
 
     async def _answer(self, request: Request) -> Response:
@@ -122,7 +114,7 @@ class SparqlProtocol:
             elif kind == "application/sparql-update":
                 update = body.decode("utf-8", errors="replace")
             else:
-                raise _Refused(415, "POST a form (query= or update=), or application/sparql-query or -update")
+                raise Refusal(415, "POST a form (query= or update=), or application/sparql-query or -update")
         queries = [v for k, v in params if k == "query"]
         updates = [v for k, v in params if k == "update"]
         if query is not None:
@@ -130,19 +122,19 @@ class SparqlProtocol:
         if update is not None:
             updates.append(update)
         if len(queries) + len(updates) != 1:
-            raise _Refused(400, "give exactly one SPARQL query (query=) or one update (update=)")
+            raise Refusal(400, "give exactly one SPARQL query (query=) or one update (update=)")
         if queries and request.path == "/update":
-            raise _Refused(400, "this is the update endpoint; send queries to /query")
+            raise Refusal(400, "this is the update endpoint; send queries to /query")
         if updates:
             if not post:
-                raise _Refused(400, "a SPARQL update must be sent with POST")
+                raise Refusal(400, "a SPARQL update must be sent with POST")
             await self._update(updates[0], params, authorization)
             return 204, CORS_HEADERS, b""
         formats = [v for k, v in params if k == "format"]
         try:
             choice = negotiate(accept, formats[-1] if formats else None)
         except UnknownFormat as error:
-            raise _Refused(400, str(error)) from None
+            raise Refusal(400, str(error)) from None
         dataset = (
             [v for k, v in params if k == "default-graph-uri"],
             [v for k, v in params if k == "named-graph-uri"],
@@ -177,9 +169,9 @@ class SparqlProtocol:
                 generation = self.generation.current()
                 meta, body = await run(deadline, self._evaluate, generation, question)
         except QueryTimeout as error:
-            raise _Refused(503, f"{error} ({self.timeout:g} s); narrow the query or add a LIMIT") from None
+            raise Refusal(503, f"{error} ({self.timeout:g} s); narrow the query or add a LIMIT") from None
         if meta["status"] != 200:
-            raise _Refused(meta["status"], meta.get("message", ""))
+            raise Refusal(meta["status"], meta.get("message", ""))
         headers = [(b"content-type", _RAW_TYPES[meta["format"]]), (b"vary", b"Accept"), *CORS_HEADERS]
         if meta.get("truncated"):
             headers.append((TRUNCATED_HEADER.lower().encode(), f"max-rows={self.max_rows}".encode()))
@@ -200,24 +192,24 @@ class SparqlProtocol:
 
     async def _update(self, sparql: str, params: list[tuple[str, str]], authorization: str | None) -> None:
         if not self.allow_update:
-            raise _Refused(403, "this endpoint is read-only: updates need chaingraph serve --allow-update")
+            raise Refusal(403, "this endpoint is read-only: updates need chaingraph serve --allow-update")
         scheme, _, token = (authorization or "").partition(" ")
         expected = self.update_token or ""
         if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected.encode()):
-            raise _Refused(
+            raise Refusal(
                 403, "an update needs the header 'Authorization: Bearer TOKEN' with the server's update token"
             )
         if any(k in ("using-graph-uri", "using-named-graph-uri") for k, _ in params):
-            raise _Refused(400, "using-graph-uri and using-named-graph-uri are not supported; use USING in the update")
+            raise Refusal(400, "using-graph-uri and using-named-graph-uri are not supported; use USING in the update")
         deadline = time.monotonic() + self.timeout
         try:
             meta, _ = await apply_update(self.store_path, sparql, deadline)
         except UpdateBusy as error:
-            raise _Refused(503, f"{error} ({self.timeout:g} s)") from None
+            raise Refusal(503, f"{error} ({self.timeout:g} s)") from None
         except QueryTimeout as error:
-            raise _Refused(503, f"{error} ({self.timeout:g} s); the store was left unchanged") from None
+            raise Refusal(503, f"{error} ({self.timeout:g} s); the store was left unchanged") from None
         if meta["status"] != 204:
-            raise _Refused(meta["status"], meta.get("message", ""))
+            raise Refusal(meta["status"], meta.get("message", ""))
 
 
 def parse_form(data: bytes) -> list[tuple[str, str]]:
