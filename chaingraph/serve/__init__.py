@@ -74,9 +74,10 @@ clients, ``bench/serve_load.py --query two-hop label`` (10,000 requests per serv
   request against 1,253-1,292), the label lookup at 57, 63, 60 % (5,894-7,349 against
   10,324-12,294; 186-232 µs against 110-130). Each process does its HTTP work and the Python side
   of its queries under one GIL, so the processes, not the cores, were the limit: with four (two
-  per core, now the default) the 2-hop query at 81, 88, 80 % (1,167-1,291 against 1,457-1,599;
-  1,458-1,592 µs against 1,128-1,240) and the label lookup at 88, 80, 75 % (8,276-9,993 against
-  11,036-12,148; 160-191 µs against 110-122). Four processes of one thread gave 91/90 and 79/86 %
+  per core, now the default) the 2-hop query at 81, 88, 80, 85, 82, 82 % in six runs
+  (1,167-1,540 against 1,457-1,813 requests/s; 1,222-1,592 µs against 1,000-1,240) and the label
+  lookup at 88, 80, 75, 76, 81, 85 % (7,701-11,305 against 9,534-13,988; 140-211 µs against
+  98-144). Four processes of one thread gave 91/90 and 79/86 %
   (2-hop/label), three of one 84/85 %, six of two 78/80 and 79/79 %: within the runs' noise of
   four of two, which keeps a second thread for a query arriving beside a runaway one. The
   threads' hand-overs remain (1-5 context switches per request against Oxigraph's 0.1-0.5).
