@@ -139,6 +139,9 @@ def main(argv: list[str] | None = None) -> int:
                     r = json.loads(line)
                     if r.get("correct") is not None:
                         kept[(r["document"], r["start"], r["end"], r["concept"])] = r
+    if args.differences:  # how many links each profile makes, and both: the same for every record
+        spine, fast = set(per_profile["spine"]), set(per_profile["fast"])
+        links = {"spine": len(spine), "fast": len(fast), "both": len(spine & fast)}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     with args.out.open("w", encoding="utf-8") as out:
         for number, key in enumerate(drawn, 1):
@@ -169,8 +172,7 @@ def main(argv: list[str] | None = None) -> int:
                 "reason": "",
             }
             if args.differences:
-                both = len(set(per_profile["spine"]) & set(per_profile["fast"]))
-                record["links"] = {"spine": len(per_profile["spine"]), "fast": len(per_profile["fast"]), "both": both}
+                record["links"] = links
             earlier = kept.get((doc_id, start, end, concept))
             if earlier:
                 record["correct"], record["reason"] = earlier["correct"], earlier.get("reason", "")

@@ -45,7 +45,7 @@ from pathlib import Path
 from chaingraph.serve.cache import AnswerCache, Generation
 from chaingraph.serve.evaluator import Evaluator, default_threads
 from chaingraph.serve.http import Request, Response
-from chaingraph.serve.protocol import CORS_HEADERS, PROTOCOL_PATHS, TRUNCATED_HEADER, SparqlProtocol
+from chaingraph.serve.protocol import CORS_HEADERS, PROTOCOL_PATHS, TEXT_HEADERS, TRUNCATED_HEADER, SparqlProtocol
 from chaingraph.store import open_store
 
 __all__ = ["ServeConfig", "Endpoint", "create_app", "serve", "default_workers", "TRUNCATED_HEADER"]
@@ -56,7 +56,6 @@ _PREFLIGHT = [
     (b"access-control-allow-methods", b"GET, POST, OPTIONS"),
     (b"access-control-max-age", b"3600"),
 ]
-_TEXT = [(b"content-type", b"text/plain; charset=utf-8"), *CORS_HEADERS]
 
 
 def default_workers() -> int:
@@ -146,10 +145,10 @@ class Endpoint:
                 return 200, *(self._page_answer() if path == "/" else self._catalogue_answer())
             allowed = b"GET, HEAD, OPTIONS"
         else:
-            return 404, _TEXT, f"nothing here: {path} (try / for the query page, /query for SPARQL)\n".encode()
+            return 404, TEXT_HEADERS, f"nothing here: {path} (try / for the query page, /query for SPARQL)\n".encode()
         if method == "OPTIONS":
             return _preflight(request, allowed)
-        return 405, [(b"allow", allowed), *_TEXT], f"{method} is not allowed on {path}\n".encode()
+        return 405, [(b"allow", allowed), *TEXT_HEADERS], f"{method} is not allowed on {path}\n".encode()
 
     def _page_answer(self) -> tuple[list[tuple[bytes, bytes]], bytes]:
         if self._page is None:

@@ -25,7 +25,7 @@ from chaingraph.serve.formats import MEDIA_TYPES, Choice, UnknownFormat, negotia
 from chaingraph.serve.http import Refusal, Request, Response
 from chaingraph.serve.updates import UpdateBusy, apply_update
 
-__all__ = ["SparqlProtocol", "PROTOCOL_PATHS", "TRUNCATED_HEADER", "CORS_HEADERS", "parse_form"]
+__all__ = ["SparqlProtocol", "PROTOCOL_PATHS", "TRUNCATED_HEADER", "CORS_HEADERS", "TEXT_HEADERS", "parse_form"]
 
 TRUNCATED_HEADER = "Chaingraph-Truncated"
 #: The request paths this application answers (``/update`` takes updates only).
@@ -36,7 +36,8 @@ CORS_HEADERS = [
     (b"access-control-expose-headers", f"{TRUNCATED_HEADER}, {CACHE_HEADER}".encode()),
 ]
 _FORM = "application/x-www-form-urlencoded"
-_TEXT = [(b"content-type", b"text/plain; charset=utf-8"), *CORS_HEADERS]
+#: The headers of a plain-text answer (an error message), readable cross-origin.
+TEXT_HEADERS = [(b"content-type", b"text/plain; charset=utf-8"), *CORS_HEADERS]
 _RAW_TYPES = {name: media.encode("latin-1") for name, media in MEDIA_TYPES.items()}
 _BROKEN_ESCAPE = re.compile(rb"%(?![0-9A-Fa-f]{2})")
 
@@ -90,7 +91,7 @@ class SparqlProtocol:
         try:
             return await self._answer(request)
         except Refusal as refusal:
-            return refusal.status, _TEXT, (str(refusal) + "\n").encode("utf-8")
+            return refusal.status, TEXT_HEADERS, (str(refusal) + "\n").encode("utf-8")
 
     async def _answer(self, request: Request) -> Response:
         params = parse_form(request.query_string)
