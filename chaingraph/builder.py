@@ -46,10 +46,12 @@ one transaction, recomputes it from every assertion instead.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import gzip
 import hashlib
 import io
 import json
+import math
 import os
 import re
 import sys
@@ -61,10 +63,19 @@ from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
-from chaingraph.corpus import CorpusProblem, Document, Snapshot, corpus_candidates, read_corpus
+from chaingraph.corpus import (
+    Corpus,
+    CorpusProblem,
+    Document,
+    EmptyCorpusError,
+    Snapshot,
+    corpus_candidates,
+    read_corpus,
+)
+from chaingraph.corpus.document import count_characters
 from chaingraph.executors import BatchResult, load_pipeline_for, make_batches, run_batches
 from chaingraph.invalidation import LabelIndex, affected_documents, label_index, pipeline_key, vocabulary_key
-from chaingraph.rdf.namespaces import CG, CG_GRAPH, CG_ID, CLASSES, document_graph_iri, vocab_graph_iri
+from chaingraph.rdf.namespaces import CG, CG_GRAPH, CG_ID, CLASSES, RDF, document_graph_iri, vocab_graph_iri
 from chaingraph.rdf.relations_graph import (
     RELATIONS_GRAPH,
     RelationChanges,
@@ -79,7 +90,7 @@ from chaingraph.store import EmbeddedStore, open_store
 if TYPE_CHECKING:
     from chaingraph.sparql_store import SparqlStore
 
-__all__ = ["BuildReport", "build", "META_GRAPH", "ONTOLOGY_GRAPH", "pipeline_language"]
+__all__ = ["BuildReport", "build", "MAX_DOCUMENT_MB", "META_GRAPH", "ONTOLOGY_GRAPH", "pipeline_language"]
 
 META_GRAPH = CG_GRAPH + "meta"
 ONTOLOGY_GRAPH = CG_GRAPH + "ontology"
@@ -188,8 +199,8 @@ PIPELINE_LANGUAGES = ("en", "zh")
 #: pipeline even when it is mostly in another language: that pipeline links English labels too,
 #: while the English one cannot cut Chinese into words.
 HAN_SHARE_FOR_ZH = 0.05
-_HAN = re.compile("[\u3400-\u9fff\uf900-\ufaff]")
-_LETTER = re.compile(r"[^\W\d_]")
+_HAN = re.compile("[\u3400-\u9fff\uf900-\ufaff]+")
+_LETTER = re.compile(r"[^\W\d_]+")
 
 
 def pipeline_language(document: Document) -> str:
@@ -198,8 +209,8 @@ def pipeline_language(document: Document) -> str:
     if primary == "zh":
         return "zh"
     if not document.text.isascii() and _HAN.search(document.text):
-        letters = len(_LETTER.findall(document.text))
-        if letters and len(_HAN.findall(document.text)) / letters >= HAN_SHARE_FOR_ZH:
+        letters = count_characters(_LETTER, document.text)  # counted, not listed: a text may have 25 MB
+        if letters and count_characters(_HAN, document.text) / letters >= HAN_SHARE_FOR_ZH:
             return "zh"
     return primary if primary in PIPELINE_LANGUAGES else "en"
 
@@ -257,20 +268,60 @@ def _drop_graphs(db, graphs: list[str]) -> None:
 
 
 def _unknown_abouts(db, documents: Iterable[Document]) -> set[str]:
-    """The ``about`` IRIs that are not a typed concept of the vocabularies in ``db``."""
+    """The ``about`` IRIs that are not a typed concept of the vocabularies in ``db``.
+
+    An ``about`` comes from a manifest or front matter: it is looked up as a checked IRI, never
+    written into query text by hand (one that is not an IRI is unknown).
+    """
+    from chaingraph.rdf.terms import InvalidIRI, parse_iri, term_text, values_block
+
     abouts = sorted({d.about for d in documents if d.about})
+    nodes = []
+    for iri in abouts:
+        with contextlib.suppress(InvalidIRI):
+            nodes.append(parse_iri(iri))
+    classes = [ox.NamedNode(CG + cls) for cls in CLASSES]
     known: set[str] = set()
-    classes = ", ".join(f"<{CG}{cls}>" for cls in CLASSES)
-    for start in range(0, len(abouts), 500):
-        values = " ".join(f"<{iri}>" for iri in abouts[start : start + 500])
+    if isinstance(db, ox.Store):  # the store being written: an index lookup per IRI and class
+        typed = ox.NamedNode(RDF + "type")
+        for node in nodes:
+            if any(next(db.quads_for_pattern(node, typed, cls, None), None) for cls in classes):
+                known.add(node.value)
+        return set(abouts) - known
+    class_list = ", ".join(term_text(cls) for cls in classes)
+    for start in range(0, len(nodes), 500):
         # A FILTER, not VALUES on the type: Oxigraph would join with every typed node of the store
         # (millions of sentences and mentions) instead of looking up each IRI.
         rows = db.query(
-            f"SELECT DISTINCT ?c WHERE {{ VALUES ?c {{ {values} }} ?c a ?t FILTER(?t IN ({classes})) }}",
+            f"SELECT DISTINCT ?c WHERE {{ {values_block('c', nodes[start : start + 500])} ?c a ?t "
+            f"FILTER(?t IN ({class_list})) }}",
             use_default_graph_as_union=True,
         )
         known.update(row["c"].value for row in rows)
     return set(abouts) - known
+
+
+#: The most text one document may have, in MB of UTF-8 (see ``max_document_mb`` of :func:`build`).
+MAX_DOCUMENT_MB = 25.0
+
+
+def _without_large_documents(corpus: Corpus, limit: float) -> Corpus:
+    """``corpus`` without its documents of more than ``limit`` MB of text, each named by an error."""
+    kept, refused = [], []
+    for document in corpus.documents:
+        text = document.text
+        size = len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
+        if size <= limit * 1e6:
+            kept.append(document)
+            continue
+        reason = (
+            f"{size / 1e6:,.2f} MB of text, more than the {limit:g} MB a document may have; not built "
+            f"(--max-document-mb {math.ceil(size / 1e6)} or more builds it)"
+        )
+        refused.append(CorpusProblem(document.path, reason))
+    if not refused:
+        return corpus
+    return dataclasses.replace(corpus, documents=tuple(kept), problems=(*corpus.problems, *refused))
 
 
 def build(
@@ -282,6 +333,11 @@ def build(
     profile: str = "fast",
     executor: str = "local",
     scheduler: str | None = None,
+    wait: float | None = 0,
+    waiting: Callable[[str], None] | None = None,
+    follow_links: bool = False,
+    allow_empty: bool = False,
+    max_document_mb: float | None = None,
 ) -> BuildReport:
     """Build (or bring up to date) the graph of the corpus in ``corpus_dir`` into ``store``.
 
@@ -304,18 +360,77 @@ def build(
     scheduler:
         With ``executor="dask"``: the scheduler's address (``tcp://HOST:PORT``); None starts a
         ``LocalCluster`` of ``workers`` processes for this build.
+    wait:
+        Seconds to wait while another process writes the (embedded) store: 0 refuses at once,
+        None waits as long as it takes. The build holds the store from reading what it holds
+        until it has published its result, so a build that waited starts from the other's graph.
+    waiting:
+        Called once with a description of the process writing the store, if this build waits for it.
+    follow_links:
+        Also read files and folders that symbolic links lead to outside ``corpus_dir`` (default
+        False: they are skipped, each named by a warning).
+    allow_empty:
+        Build a corpus from which no document could be read, removing every document from the
+        store (default False: :class:`~chaingraph.corpus.EmptyCorpusError`, the store untouched).
+    max_document_mb:
+        Documents with more text than this many MB (of UTF-8, 1 MB = 10^6 bytes) are not built,
+        each named by an error; default :data:`MAX_DOCUMENT_MB`. Memory stays bounded below it
+        (long documents are extracted in pieces), but the text of a document is held whole.
 
     Returns
     -------
     BuildReport
         Counts and the problems met; ``report.partial`` is true when some files failed.
+
+    Raises
+    ------
+    ValueError
+        If ``max_document_mb`` is not more than 0.
+    chaingraph.store.StoreBusy
+        If another process kept writing the store past ``wait`` seconds; the message names it.
+    chaingraph.corpus.EmptyCorpusError
+        If no document could be read from ``corpus_dir`` and ``allow_empty`` is False.
     """
-    clock = _Clock()
+    max_document_mb = MAX_DOCUMENT_MB if max_document_mb is None else max_document_mb
+    if not max_document_mb > 0:
+        raise ValueError(f"max_document_mb must be more than 0, not {max_document_mb:g}")
     db_store = store if hasattr(store, "transaction") else open_store(store)
+    # A remote store cannot be locked from here (see the README): it is written request by request.
+    embedded = isinstance(db_store, EmbeddedStore)
+    with db_store.writer(wait, waiting=waiting) if embedded else contextlib.nullcontext():
+        return _sync(
+            corpus_dir,
+            db_store,
+            progress=progress,
+            workers=workers,
+            profile=profile,
+            executor=executor,
+            scheduler=scheduler,
+            follow_links=follow_links,
+            allow_empty=allow_empty,
+            max_document_mb=max_document_mb,
+        )
+
+
+def _sync(
+    corpus_dir: str | Path,
+    db_store: EmbeddedStore | SparqlStore,
+    *,
+    progress: Progress | None,
+    workers: int,
+    profile: str,
+    executor: str,
+    scheduler: str | None,
+    follow_links: bool = False,
+    allow_empty: bool = False,
+    max_document_mb: float = 0.0,
+) -> BuildReport:
+    """The body of :func:`build`, run while the store's writer lock is held."""
+    clock = _Clock()
     hashes = _ReferenceHashes()
-    inputs = _inputs_digest(profile, hashes)
-    recorded = _unchanged_since_record(db_store, Path(corpus_dir), inputs)
-    if recorded is not None:
+    inputs = _inputs_digest(profile, hashes, max_document_mb)
+    recorded = _unchanged_since_record(db_store, Path(corpus_dir), inputs, follow_links)
+    if recorded is not None and (recorded.documents or allow_empty):  # an empty corpus is refused below
         recorded.timings["compare"] = clock.lap()
         return recorded
     reference = _reference_files()
@@ -324,7 +439,11 @@ def build(
     # Imported here: it brings the pipeline modules, which only a build with changes needs.
     from chaingraph.rdf.document_graph import document_fingerprint
 
-    corpus = read_corpus(Path(corpus_dir))
+    corpus = read_corpus(Path(corpus_dir), follow_links=follow_links, max_document_mb=max_document_mb)
+    corpus = _without_large_documents(corpus, max_document_mb)
+    if not corpus.documents and not allow_empty:
+        # Nothing read (an empty folder, or every file failed): building it would wipe the graph.
+        raise EmptyCorpusError(Path(corpus_dir), corpus.problems)
     report = BuildReport(store=str(db_store.path), problems=list(corpus.problems))
     vocab_hashes = {reference[g].name: h for g, h in reference_hashes.items() if g != ONTOLOGY_GRAPH}
 
@@ -406,8 +525,7 @@ def build(
                 for path in result.paths:
                     done += 1
                     progress(done, total, path)
-            if result.nquads:
-                yield result.nquads
+            yield from result.nquads_chunks()  # a long document's graph comes in several
             if changes is not None and result.support:
                 yield changes.add(result.support).encode("utf-8")  # evidence links of the relations graph
 
@@ -530,7 +648,7 @@ class _ReferenceHashes:
         return self._known[path]
 
 
-def _inputs_digest(profile: str, hashes: _ReferenceHashes) -> str | None:
+def _inputs_digest(profile: str, hashes: _ReferenceHashes, max_document_mb: float = 0.0) -> str | None:
     """A digest of everything the graph depends on besides the corpus files, or None when the code on
     disk is not the code this process runs.
 
@@ -549,6 +667,7 @@ def _inputs_digest(profile: str, hashes: _ReferenceHashes) -> str | None:
     parts = {
         "version": _RECORD_VERSION,
         "profile": profile,
+        "max_document_mb": max_document_mb,  # a raised limit builds what the last build refused
         "python": sys.version,
         "code": code,
         "libraries": _installed(_READER_LIBRARIES),
@@ -559,7 +678,9 @@ def _inputs_digest(profile: str, hashes: _ReferenceHashes) -> str | None:
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode("utf-8")).hexdigest()
 
 
-def _unchanged_since_record(db_store, corpus_dir: Path, inputs: str | None) -> BuildReport | None:
+def _unchanged_since_record(
+    db_store, corpus_dir: Path, inputs: str | None, follow_links: bool = False
+) -> BuildReport | None:
     """The report of the build that made the store's live graph, when the corpus and every other
     input are as that build found them; else None (then the corpus is compared with the store)."""
     if not isinstance(db_store, EmbeddedStore) or inputs is None:
@@ -579,7 +700,9 @@ def _unchanged_since_record(db_store, corpus_dir: Path, inputs: str | None) -> B
         )
     except (KeyError, TypeError, ValueError):
         return None
-    if snapshot.changed(corpus_candidates(corpus_dir)) is not None:
+    if snapshot.follow_links != follow_links:
+        return None
+    if snapshot.changed(corpus_candidates(corpus_dir, follow_links=follow_links)) is not None:
         return None
     if snapshot.renewed:  # files whose content had to be checked: note their new stat
         db_store.save_build_record({**record, "snapshot": snapshot.to_json()})

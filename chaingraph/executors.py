@@ -8,12 +8,19 @@ however large the corpus.
 
 The pipeline is loaded once per worker process (:func:`chaingraph.nlp.pipeline.load_pipeline`
 caches it): forked workers inherit it from the parent, Dask workers load it on their first batch.
+
+Memory stays bounded for any document too: a long one is extracted window by window and its graph
+written as it goes (:class:`chaingraph.rdf.document_graph.DocumentGraphWriter`); when a batch's
+N-Quads grow past :data:`SPOOL_BYTES` they go to a file in the batch's ``spool_dir`` (a temporary
+folder of the run, on this machine) that the builder streams into the store and deletes.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
+import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -32,6 +39,13 @@ EXECUTORS = ("local", "dask")
 #: batches in flight hold little memory (about 10 MB of N-Quads each).
 BATCH_WORDS = 40_000
 
+#: A batch whose N-Quads grow past this many bytes writes them to a file in its ``spool_dir``
+#: (one long document can make gigabytes of them); below it they travel back as bytes.
+SPOOL_BYTES = 64 << 20
+
+#: Bytes of N-Quads per chunk read back from a spool file.
+_CHUNK_BYTES = 8 << 20
+
 
 class ExecutorError(RuntimeError):
     """Extraction cannot run where it was asked to: a scheduler out of reach, workers that differ."""
@@ -46,6 +60,7 @@ class Batch:
     profile: str
     pipeline_key: str  # what the documents' fingerprints record (see chaingraph.invalidation)
     vocabulary_key: str = ""  # the vocabularies the parent expects; a worker with others refuses
+    spool_dir: str = ""  # a folder of this machine for N-Quads past SPOOL_BYTES ("": keep them in memory)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +74,38 @@ class BatchResult:
     words: int
     #: Each document's support of each relation it asserts (see chaingraph.rdf.relations_graph).
     support: tuple[Support, ...] = ()
+    #: The file holding the N-Quads instead of ``nquads`` (a spooled batch), and for each document
+    #: where its graph ends in it and whether it may be cut (a long document: its fingerprint last).
+    nquads_file: str = ""
+    document_ends: tuple[tuple[int, bool], ...] = ()
+
+    def nquads_chunks(self, size: int = _CHUNK_BYTES) -> Iterator[bytes]:
+        """The N-Quads in chunks of about ``size`` bytes that each hold whole document graphs, except
+        that a long document's may be cut at line ends (it comes with its fingerprint last, see
+        :class:`~chaingraph.rdf.document_graph.DocumentGraphWriter`); a spool file is deleted once read.
+        """
+        if not self.nquads_file:
+            if self.nquads:
+                yield self.nquads
+            return
+        try:
+            with open(self.nquads_file, "rb") as stream:
+                done = previous = 0  # bytes given out; end of the last whole document not yet given
+                for end, may_cut in self.document_ends:
+                    if end - done > size and previous > done:  # documents gathered so far: one chunk
+                        yield stream.read(previous - done)
+                        done = previous
+                    while may_cut and end - done > size:
+                        block = stream.read(size)
+                        if not block.endswith(b"\n"):
+                            block += stream.readline()  # the document ends with a line end: never beyond it
+                        done += len(block)
+                        yield block
+                    previous = end
+                if previous > done:
+                    yield stream.read(previous - done)
+        finally:
+            os.unlink(self.nquads_file)
 
 
 #: (lang, profile) -> the vocabulary key of the pipeline this process holds.
@@ -109,8 +156,9 @@ def _hash_file(path) -> str:
 
 def extract_batch(batch: Batch) -> BatchResult:
     """Extract a batch and serialise its documents' graphs as N-Quads (runs in a worker)."""
-    from chaingraph.nlp.pipeline import extract_docs
-    from chaingraph.rdf.document_graph import document_graph
+    from chaingraph.nlp.pipeline import MAX_CHARS, extract_parts
+    from chaingraph.nlp.windows import piece_chars
+    from chaingraph.rdf.document_graph import DocumentGraphWriter
 
     if batch.vocabulary_key and _current_vocabulary_key(batch.lang) != batch.vocabulary_key:
         raise ExecutorError(
@@ -119,27 +167,117 @@ def extract_batch(batch: Batch) -> BatchResult:
             "(CHAINGRAPH_ONTOLOGIES) and chaingraph version"
         )
     nlp = load_pipeline_for(batch.lang, batch.profile, batch.vocabulary_key)
-    graphs: list[bytes] = []
+    sink = _NQuadsSink(batch.spool_dir)
     support = []
     failed = []
-    items = [(d.text, d.about) for d in batch.documents]
-    for document, extraction in zip(batch.documents, extract_docs(nlp, items), strict=True):
+    long_text = piece_chars(MAX_CHARS)
+
+    def writer_for(document: Document) -> DocumentGraphWriter | None:
         try:
-            text, relations = document_graph(document, extraction, vocab_key=batch.pipeline_key)
+            # A document read in parts may reach the store in several requests: its fingerprint last.
+            return DocumentGraphWriter(
+                document, vocab_key=batch.pipeline_key, fingerprint_last=len(document.text) > long_text
+            )
         except ValueError as error:  # an IRI, language tag or character the store rejects
             failed.append((document.id, document.path, f"could not be turned into RDF: {error}"))
-            continue
-        graphs.append(text.encode("utf-8"))
-        support += relations
-    nquads = b"".join(graphs)
+            return None
+
+    def finish(writer: DocumentGraphWriter | None) -> None:
+        if writer is not None:
+            tail, relations = writer.finish()
+            sink.write(tail)
+            sink.end_document(may_cut=writer.fingerprint_last)
+            support.extend(relations)
+
+    try:
+        current, writer = None, None
+        items = [(d.text, d.about) for d in batch.documents]
+        for index, part in extract_parts(nlp, items, piece_size=long_text):
+            if index != current:  # parts of one document come together, documents in order
+                if current is not None:
+                    finish(writer)
+                current, writer = index, writer_for(batch.documents[index])
+            if writer is not None:
+                sink.write(writer.add(part))
+        if current is not None:
+            finish(writer)
+        result = sink.close()
+    except BaseException:
+        sink.discard()
+        raise
+    nquads, path, ends, quads = result
     return BatchResult(
         nquads=nquads,
         paths=tuple(d.path for d in batch.documents),
         failed=tuple(failed),
-        quads=nquads.count(b"\n"),
-        words=sum(len(d.text.split()) for d in batch.documents),
+        quads=quads,
+        words=sum(word_count(d.text) for d in batch.documents),
         support=tuple(support),
+        nquads_file=path,
+        document_ends=ends,
     )
+
+
+def word_count(text: str, window: int = 1 << 20) -> int:
+    """``len(text.split())`` without making a list of every word of a long text.
+
+    >>> word_count("Welders  read\\nblueprints."), word_count("ab cd ef", window=4)
+    (3, 3)
+    """
+    if len(text) <= window:
+        return len(text.split())
+    count = 0
+    for start in range(0, len(text), window):
+        count += len(text[start : start + window].split())
+        # A word running across the window's start was counted on both sides.
+        if start and not text[start - 1].isspace() and not text[start].isspace():
+            count -= 1
+    return count
+
+
+class _NQuadsSink:
+    """Where a batch's N-Quads go: memory, or past :data:`SPOOL_BYTES` a file in ``spool_dir``."""
+
+    def __init__(self, spool_dir: str) -> None:
+        self.spool_dir = spool_dir
+        self.parts: list[bytes] = []
+        self.size = 0
+        self.quads = 0
+        self.file = None
+        self.ends: list[tuple[int, bool]] = []
+
+    def write(self, text: str) -> None:
+        if not text:
+            return
+        data = text.encode("utf-8")
+        self.quads += data.count(b"\n")
+        self.size += len(data)
+        if self.file is not None:
+            self.file.write(data)
+            return
+        self.parts.append(data)
+        if self.spool_dir and self.size > SPOOL_BYTES:
+            self.file = tempfile.NamedTemporaryFile(  # noqa: SIM115 (closed by close or discard)
+                "wb", dir=self.spool_dir, prefix="batch-", suffix=".nq", delete=False
+            )
+            for part in self.parts:
+                self.file.write(part)
+            self.parts = []
+
+    def end_document(self, may_cut: bool) -> None:
+        self.ends.append((self.size, may_cut))
+
+    def close(self) -> tuple[bytes, str, tuple[tuple[int, bool], ...], int]:
+        """(N-Quads in memory, or b"" and the spool file's path; document ends; quads)."""
+        if self.file is None:
+            return b"".join(self.parts), "", (), self.quads
+        self.file.close()
+        return b"", self.file.name, tuple(self.ends), self.quads
+
+    def discard(self) -> None:
+        if self.file is not None:
+            self.file.close()
+            os.unlink(self.file.name)
 
 
 def _vocab_location() -> str:
@@ -197,17 +335,28 @@ def run_batches(
     """
     if executor not in EXECUTORS:
         raise ValueError(f"unknown executor {executor!r}: use one of {', '.join(EXECUTORS)}")
-    if executor == "dask":
-        with _dask_runner(workers, scheduler) as run:
-            yield run
-        return
-    if workers <= 1 or not hasattr(os, "fork"):
-        yield lambda batches: map(extract_batch, batches)
-        return
-    for lang, profile, vocabulary_key in langs:
-        load_pipeline_for(lang, profile, vocabulary_key)  # inherited by the forked workers
-    with _fork_runner(workers) as run:
-        yield run
+    # Workers of this machine spool large results to files here; the caller reads each result's
+    # chunks (BatchResult.nquads_chunks) before leaving the context, which removes what is left.
+    with tempfile.TemporaryDirectory(prefix="chaingraph-spool-") as spool:
+        if executor == "dask":
+            # A scheduler elsewhere has workers elsewhere: their results come back as bytes.
+            with _dask_runner(workers, scheduler) as run:
+                yield _spooling(run, spool if scheduler is None else "")
+            return
+        if workers <= 1 or not hasattr(os, "fork"):
+            yield _spooling(lambda batches: map(extract_batch, batches), spool)
+            return
+        for lang, profile, vocabulary_key in langs:
+            load_pipeline_for(lang, profile, vocabulary_key)  # inherited by the forked workers
+        with _fork_runner(workers) as run:
+            yield _spooling(run, spool)
+
+
+def _spooling(run, spool_dir: str):
+    """``run`` with every batch told to spool large results into ``spool_dir``."""
+    if not spool_dir:
+        return run
+    return lambda batches: run(dataclasses.replace(batch, spool_dir=spool_dir) for batch in batches)
 
 
 def _process_id(_index: int) -> int:

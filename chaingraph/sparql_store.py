@@ -10,6 +10,10 @@ A remote build is applied graph by graph, not as one transaction: changed docume
 dropped, then uploaded in batches, each request holding whole graphs, so a build that fails
 half-way leaves every graph either old, new or absent, and the next build (which compares
 fingerprints) completes the work.
+
+Every query and update is checked before it is sent (:mod:`chaingraph.sparql_guard`): no SERVICE
+or LOAD leaves for a server that was not allowed, whoever would send it. The graph names in the
+queries chaingraph writes itself are checked IRIs, written by pyoxigraph.
 """
 
 from __future__ import annotations
@@ -19,8 +23,14 @@ import urllib.parse
 import urllib.request
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
+
+from chaingraph.rdf.terms import parse_iri, term_text
+
+if TYPE_CHECKING:
+    from chaingraph.sparql_guard import SparqlGuard
 
 __all__ = ["SparqlStore"]
 
@@ -74,20 +84,30 @@ class SparqlStore:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
                 return response.read()
         except urllib.error.HTTPError as error:
-            message = error.read().decode("utf-8", "replace").strip()[:500]
+            message = " ".join(error.read().decode("utf-8", "replace").split())[:500]
             if error.code == 400:
                 raise QueryError(f"the server at {self.path} rejected the request: {message}") from None
             raise StoreError(f"{url}: HTTP {error.code} {error.reason}: {message}") from None
         except (urllib.error.URLError, OSError) as error:
             raise StoreError(f"cannot reach the SPARQL server at {self.path}: {error}") from None
 
-    def _update(self, sparql: str) -> None:
+    def _update(self, sparql: str, guard: SparqlGuard | None = None) -> None:
+        from chaingraph.sparql_guard import DEFAULT_GUARD
+
+        (guard or DEFAULT_GUARD).check_update(sparql)
         self._request(self.update_url, sparql.encode("utf-8"), "application/sparql-update")
 
     # ------------------------------------------------------------------ reading
 
-    def query(self, sparql: str, *, use_default_graph_as_union: bool = True):
-        """Run a query; SELECT/ASK give pyoxigraph results, CONSTRUCT/DESCRIBE a list of triples."""
+    def query(self, sparql: str, *, use_default_graph_as_union: bool = True, guard: SparqlGuard | None = None):
+        """Run a query; SELECT/ASK give pyoxigraph results, CONSTRUCT/DESCRIBE a list of triples.
+
+        ``guard`` checks the text first, as for the embedded store
+        (:meth:`chaingraph.store.EmbeddedStore.query`).
+        """
+        from chaingraph.sparql_guard import DEFAULT_GUARD
+
+        (guard or DEFAULT_GUARD).check_query(sparql)
         params = {"union-default-graph": ""} if use_default_graph_as_union else {}
         url = self.query_url + ("?" + urllib.parse.urlencode(params) if params else "")
         body = self._request(
@@ -104,7 +124,8 @@ class SparqlStore:
         """Whether a build has completed into this store (it holds chaingraph's meta graph)."""
         from chaingraph.builder import META_GRAPH
 
-        return bool(self.query(f"ASK {{ GRAPH <{META_GRAPH}> {{ ?s ?p ?o }} }}", use_default_graph_as_union=False))
+        graph = term_text(parse_iri(META_GRAPH))
+        return bool(self.query(f"ASK {{ GRAPH {graph} {{ ?s ?p ?o }} }}", use_default_graph_as_union=False))
 
     def named_graphs(self) -> list[str]:
         """The IRIs of the named graphs on the server."""
@@ -115,9 +136,10 @@ class SparqlStore:
         """Every quad, or those of one named graph."""
         graphs = [graph] if graph else self.named_graphs()
         for name in graphs:
-            node = ox.NamedNode(name)
+            node = parse_iri(name)
             triples = self.query(
-                f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{name}> {{ ?s ?p ?o }} }}", use_default_graph_as_union=False
+                f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH {term_text(node)} {{ ?s ?p ?o }} }}",
+                use_default_graph_as_union=False,
             )
             for triple in triples:
                 yield ox.Quad(triple.subject, triple.predicate, triple.object, node)
@@ -147,16 +169,17 @@ class _RemoteWriter:
 
     def contains_named_graph(self, graph: ox.NamedNode) -> bool:
         return bool(
-            self.store.query(f"ASK {{ GRAPH <{graph.value}> {{ ?s ?p ?o }} }}", use_default_graph_as_union=False)
+            self.store.query(f"ASK {{ GRAPH {term_text(graph)} {{ ?s ?p ?o }} }}", use_default_graph_as_union=False)
         )
 
     def remove_graph(self, graph: ox.NamedNode) -> None:
-        self.store._update(f"DROP SILENT GRAPH <{graph.value}>")
+        self.store._update(f"DROP SILENT GRAPH {term_text(graph)}")
 
     def remove_graphs(self, graphs: list[str]) -> None:
         """Drop many graphs, a few hundred per update request."""
         for start in range(0, len(graphs), 500):
-            self.store._update(" ;\n".join(f"DROP SILENT GRAPH <{g}>" for g in graphs[start : start + 500]))
+            batch = graphs[start : start + 500]
+            self.store._update(" ;\n".join(f"DROP SILENT GRAPH {term_text(parse_iri(g))}" for g in batch))
 
     def bulk_load(self, stream, format: ox.RdfFormat, to_graph: ox.NamedNode | None = None) -> None:  # noqa: A002
         data = stream.read() if hasattr(stream, "read") else stream

@@ -339,7 +339,9 @@ class TestNothingChanged:
         from chaingraph import builder
 
         original = builder.read_corpus
-        monkeypatch.setattr(builder, "read_corpus", lambda root: calls.append(root) or original(root))
+        monkeypatch.setattr(
+            builder, "read_corpus", lambda root, **options: calls.append(root) or original(root, **options)
+        )
         monkeypatch.setattr(builder, "_installed", lambda names: ["lxml-99.dist-info"])  # compared in full
         assert api.build(corpus, store).unchanged == 7
         assert len(calls) == 1
@@ -366,7 +368,9 @@ class TestNothingChanged:
         record = (store / "BUILD-RECORD.json").read_bytes()
         calls = []
         original = builder.read_corpus
-        monkeypatch.setattr(builder, "read_corpus", lambda root: calls.append(root) or original(root))
+        monkeypatch.setattr(
+            builder, "read_corpus", lambda root, **options: calls.append(root) or original(root, **options)
+        )
         monkeypatch.setattr(builder, "_LOADED_CODE", "what this process imported before the files changed")
         assert api.build(corpus, store).unchanged == 7
         assert len(calls) == 1

@@ -11,6 +11,7 @@ import io
 import json
 import logging
 import queue
+import re
 import socket
 import threading
 import time
@@ -430,14 +431,19 @@ def test_absolute_form_target_gives_path_and_query(live):
     assert seen == expected
 
 
-def test_handler_failure_is_answered_500_and_the_connection_goes_on(live):
+def test_handler_failure_is_answered_500_and_the_connection_goes_on(live, caplog):
     sock, reader = live.connect()
     sock.sendall(get("/fail"))
     line, headers, body = read_answer(reader)
     assert line == b"HTTP/1.1 500 Internal Server Error"
     assert headers[:2] == [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", b"%d" % len(body))]
     assert [name for name, _ in headers] == [b"content-type", b"content-length", b"date"]  # kept alive
-    assert body == b"the server failed to answer this request; see its log\n"
+    named = re.fullmatch(rb"the server failed to answer this request \(error ([0-9a-f]{8})\); see its log\n", body)
+    assert named, body
+    # The log has the traceback under the id the answer names.
+    (record,) = [r for r in caplog.records if named[1].decode() in r.getMessage()]
+    assert record.getMessage() == f"error {named[1].decode()} answering GET /fail"
+    assert record.exc_info[0] is RuntimeError and str(record.exc_info[1]) == "the handler failed"
     sock.sendall(get("/echo"))
     seen, expected = echoed(read_answer(reader)[2])
     assert seen == expected

@@ -14,6 +14,7 @@ from __future__ import annotations
 import networkx as nx
 
 from chaingraph.rdf.namespaces import CG, CG_GRAPH, CHAIN_OF_CLASS, SKOS
+from chaingraph.rdf.terms import InvalidIRI, parse_iri, values_block
 
 __all__ = ["INTERMEDIATE_CLASSES", "enrich_with_vocabulary"]
 
@@ -25,26 +26,35 @@ _PREFIXES = f"PREFIX cg: <{CG}> PREFIX skos: <{SKOS}> "
 _BATCH = 1500
 
 
-def _values(iris: list[str]) -> str:
-    return " ".join(f"<{iri}>" for iri in iris)
+def _nodes(iris: list[str]) -> list:
+    """The IRIs as checked terms (a node name that is not an IRI names nothing in the store)."""
+    nodes = []
+    for iri in iris:
+        try:
+            nodes.append(parse_iri(iri))
+        except InvalidIRI:
+            continue
+    return nodes
 
 
-def _batched(store, iris: list[str], template: str):
-    """Rows of ``template`` run over ``iris`` in batches (``$IRIS`` stands for a batch)."""
-    for start in range(0, len(iris), _BATCH):
-        yield from store.query(_PREFIXES + template.replace("$IRIS", _values(iris[start : start + _BATCH])))
+def _batched(store, iris: list[str], template: str, variable: str):
+    """Rows of ``template`` run over ``iris`` in batches (``$VALUES`` stands for a batch bound to ``variable``)."""
+    nodes = _nodes(iris)
+    for start in range(0, len(nodes), _BATCH):
+        values = values_block(variable, nodes[start : start + _BATCH])
+        yield from store.query(_PREFIXES + template.replace("$VALUES", values))
 
 
 def _describe(store, iris: list[str]) -> dict[str, dict]:
     """Class, English label, scheme and code of concepts the graph does not hold yet."""
     classes = {"Skill", "Technology", "Occupation", "Programme", "Course", "Industry"}
     out: dict[str, dict] = {}
-    template = """SELECT ?c ?cls ?label ?scheme ?code WHERE { VALUES ?c { $IRIS }
+    template = """SELECT ?c ?cls ?label ?scheme ?code WHERE { $VALUES
         ?c a ?cls .
         OPTIONAL { ?c skos:prefLabel ?label . FILTER(LANG(?label) = "en") }
         OPTIONAL { ?c skos:inScheme ?s . ?s cg:prefix ?scheme }
         OPTIONAL { ?c skos:notation ?code } }"""
-    for row in _batched(store, iris, template):
+    for row in _batched(store, iris, template, "c"):
         cls = row["cls"].value.rsplit("#", 1)[-1]
         if not row["cls"].value.startswith(CG) or cls not in classes:
             continue
@@ -114,13 +124,13 @@ def enrich_with_vocabulary(
     pending: list[tuple[str, str, dict]] = []
     if technologies:
         onet = [o for o in occupations if nodes[o].get("scheme") == "onet"]
-        for row in _batched(store, onet, "SELECT ?o ?t WHERE { VALUES ?o { $IRIS } ?o cg:technologyUsed ?t }"):
+        for row in _batched(store, onet, "SELECT ?o ?t WHERE { $VALUES ?o cg:technologyUsed ?t }", "o"):
             pending.append((row["o"].value, row["t"].value, {"predicate": "uses", "weight": 1.0}))
     if esco_skills:
         pending.extend(_esco_skill_edges(store, graph, occupations))
     if close_matches:
-        template = "SELECT ?a ?b WHERE { VALUES ?a { $IRIS } ?a skos:closeMatch ?b }"
-        for row in _batched(store, occupations, template):
+        template = "SELECT ?a ?b WHERE { $VALUES ?a skos:closeMatch ?b }"
+        for row in _batched(store, occupations, template, "a"):
             pending.append((row["a"].value, row["b"].value, {"predicate": "closeMatch", "close_match": True}))
     new = sorted({n for s, o, _ in pending for n in (s, o)} - set(graph))
     facts = _describe(store, new)
@@ -148,8 +158,8 @@ def enrich_with_vocabulary(
         add(s, o, attrs)
     if broader:
         inter = sorted(n for n, a in nodes(data=True) if a.get("cls") in INTERMEDIATE_CLASSES)
-        template = "SELECT ?c ?p WHERE { VALUES ?c { $IRIS } ?c skos:broader ?p }"
-        pairs = [(row["c"].value, row["p"].value) for row in _batched(store, inter, template)]
+        template = "SELECT ?c ?p WHERE { $VALUES ?c skos:broader ?p }"
+        pairs = [(row["c"].value, row["p"].value) for row in _batched(store, inter, template, "c")]
         facts.update(_describe(store, sorted({p for _, p in pairs} - set(graph))))
         for child, parent in sorted(pairs):
             add(child, parent, {"predicate": "broader", "broader": True})
@@ -168,13 +178,13 @@ def _esco_skill_edges(store, graph: nx.DiGraph, occupations: list[str]) -> list[
     best: dict[tuple[str, str, str], float] = {}
     for kind, w in strength.items():
         # one query per property: a variable predicate makes the store scan every triple
-        template = f"SELECT ?o ?s WHERE {{ VALUES ?o {{ $IRIS }} ?o cg:{kind} ?s }}"
-        for row in _batched(store, esco, template):
+        template = f"SELECT ?o ?s WHERE {{ $VALUES ?o cg:{kind} ?s }}"
+        for row in _batched(store, esco, template, "o"):
             out.append((row["o"].value, row["s"].value, {"predicate": "requires", "weight": w}))
         # An O*NET occupation borrows the skills of its ESCO close matches; the crosswalk is
         # many-to-one, so a skill counts by the share of the matched ESCO occupations listing it.
-        template = f"SELECT ?o ?e ?s WHERE {{ VALUES ?o {{ $IRIS }} ?e skos:closeMatch ?o ; cg:{kind} ?s }}"
-        for row in _batched(store, onet, template):
+        template = f"SELECT ?o ?e ?s WHERE {{ $VALUES ?e skos:closeMatch ?o ; cg:{kind} ?s }}"
+        for row in _batched(store, onet, template, "o"):
             o, e, skill = row["o"].value, row["e"].value, row["s"].value
             matched.setdefault(o, set()).add(e)
             best[(o, e, skill)] = max(best.get((o, e, skill), 0.0), w)
@@ -190,20 +200,20 @@ def _describe_for_lexical(store, graph: nx.DiGraph) -> int:
     nodes = graph.nodes
     concepts = sorted(n for n, a in nodes(data=True) if a.get("cls") not in INTERMEDIATE_CLASSES)
     alt: dict[str, set[str]] = {}
-    template = """SELECT ?c ?l WHERE { VALUES ?c { $IRIS }
+    template = """SELECT ?c ?l WHERE { $VALUES
         ?c skos:altLabel|skos:hiddenLabel ?l . FILTER(LANGMATCHES(LANG(?l), "en")) }"""
-    for row in _batched(store, concepts, template):
+    for row in _batched(store, concepts, template, "c"):
         alt.setdefault(row["c"].value, set()).add(row["l"].value)
     definition: dict[str, str] = {}
-    template = """SELECT ?c ?d WHERE { VALUES ?c { $IRIS }
+    template = """SELECT ?c ?d WHERE { $VALUES
         ?c skos:definition ?d . FILTER(LANGMATCHES(LANG(?d), "en")) }"""
-    for row in _batched(store, concepts, template):
+    for row in _batched(store, concepts, template, "c"):
         definition[row["c"].value] = row["d"].value
     sentences: dict[str, list[tuple[str, int, str]]] = {}
-    template = f"""SELECT ?c ?d ?start ?t WHERE {{ VALUES ?c {{ $IRIS }}
+    template = f"""SELECT ?c ?d ?start ?t WHERE {{ $VALUES
         GRAPH ?g {{ ?d cg:about ?c . ?s cg:inDocument ?d ; cg:start ?start ; cg:text ?t }}
         FILTER(STRSTARTS(STR(?g), "{CG_GRAPH}doc/")) }}"""
-    for row in _batched(store, concepts, template):
+    for row in _batched(store, concepts, template, "c"):
         sentences.setdefault(row["c"].value, []).append((row["d"].value, int(row["start"].value), row["t"].value))
     described = 0
     for c in concepts:

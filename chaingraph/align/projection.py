@@ -28,12 +28,15 @@ Weighting
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 import networkx as nx
 
 from chaingraph.rdf.namespaces import CG, CG_GRAPH, CHAIN_OF_CLASS, CLASSES, SKOS
 from chaingraph.rdf.relations_graph import RELATIONS_GRAPH
+from chaingraph.rdf.terms import InvalidIRI, parse_iri, values_block
+from chaingraph.sparql_guard import DEFAULT_GUARD
 from chaingraph.store import EmbeddedStore
 
 __all__ = ["WEIGHTINGS", "concept_graph", "reweight", "period_graphs", "relation_evidence"]
@@ -68,18 +71,19 @@ def _in_document_graphs(store) -> str:
     An embedded store lists its graphs at no cost: naming them, rather than filtering ?g on its IRI,
     spares it from spelling out the graph of every one of millions of mentions (the same rows in
     about half the time on a 10 M-word corpus). A remote server would have to scan every quad to
-    list its graphs, so it gets the filter.
+    list its graphs, so it gets the filter, and so does a corpus whose list would pass the length a
+    query may have (:data:`chaingraph.sparql_guard.DEFAULT_GUARD`: some 15,000 documents).
     """
     if not isinstance(store, EmbeddedStore):
         return _IN_DOCS
-    graphs = " ".join(f"<{g}>" for g in store.named_graphs() if g.startswith(_DOCUMENT_GRAPHS))
-    return f"VALUES ?g {{ {graphs} }}"
+    clause = values_block("g", [parse_iri(g) for g in store.named_graphs() if g.startswith(_DOCUMENT_GRAPHS)])
+    return clause if len(clause) + len(_CORPUS_CONCEPTS) <= DEFAULT_GUARD.max_length else _IN_DOCS
 
 
 _CONCEPT_FACTS = (
     _PREFIXES
     + f"""SELECT ?c ?cls ?label ?scheme ?code ?hot ?demand WHERE {{
-    VALUES ?c {{ %s }}
+    %s
     ?c a ?cls . FILTER(?cls IN ({_CLASS_LIST}))
     OPTIONAL {{ ?c skos:prefLabel ?label }}
     OPTIONAL {{ ?c skos:inScheme ?s . ?s cg:prefix ?scheme }}
@@ -92,6 +96,15 @@ _CONCEPT_FACTS = (
 
 def _local(iri: str) -> str:
     return iri.rsplit("#", 1)[-1]
+
+
+def _nodes(iris: list[str]) -> list:
+    """The IRIs as checked terms (one that is not an IRI names nothing in the store)."""
+    nodes = []
+    for iri in iris:
+        with contextlib.suppress(InvalidIRI):
+            nodes.append(parse_iri(iri))
+    return nodes
 
 
 def concept_graph(store, *, weighting: str = "evidence", lang: str = "en", batch: int = 2000) -> nx.DiGraph:
@@ -131,10 +144,9 @@ def concept_graph(store, *, weighting: str = "evidence", lang: str = "en", batch
         )
         usage.setdefault(row["s"].value, (0, 0))
         usage.setdefault(row["o"].value, (0, 0))
-    iris = sorted(usage)
-    for start in range(0, len(iris), batch):
-        values = " ".join(f"<{iri}>" for iri in iris[start : start + batch])
-        for row in store.query(_CONCEPT_FACTS % values):
+    nodes = _nodes(sorted(usage))
+    for start in range(0, len(nodes), batch):
+        for row in store.query(_CONCEPT_FACTS % values_block("c", nodes[start : start + batch])):
             iri = row["c"].value
             attrs = graph.nodes[iri] if iri in graph else None
             if attrs is None:
@@ -260,7 +272,7 @@ _EVIDENCE = (
     _PREFIXES
     + """PREFIX dcterms: <http://purl.org/dc/terms/>
 SELECT ?s ?o ?title ?path ?text WHERE {
-  VALUES (?s ?o) { %s }
+  %s
   GRAPH ?g {
     ?a a cg:Assertion ; cg:subject ?s ; cg:object ?o ; cg:inDocument ?doc ; cg:evidence ?sentence .
     ?sentence cg:text ?text .
@@ -276,11 +288,12 @@ def relation_evidence(store, pairs: list[tuple[str, str]], *, per_pair: int = 3)
     At most ``per_pair`` sentences are returned for each pair, in document order.
     """
     found: dict[tuple[str, str], list[dict]] = {pair: [] for pair in pairs}
-    for start in range(0, len(pairs), 500):
-        values = " ".join(f"(<{s}> <{o}>)" for s, o in pairs[start : start + 500])
-        if not values:
-            continue
-        for row in store.query(_EVIDENCE % values):
+    checked = []
+    for s, o in pairs:
+        with contextlib.suppress(InvalidIRI):
+            checked.append((parse_iri(s), parse_iri(o)))
+    for start in range(0, len(checked), 500):
+        for row in store.query(_EVIDENCE % values_block(("s", "o"), checked[start : start + 500])):
             items = found[(row["s"].value, row["o"].value)]
             record = {"document": row["title"].value, "path": row["path"].value, "sentence": row["text"].value}
             if len(items) < per_pair and record not in items:

@@ -1,12 +1,13 @@
 """The ``chaingraph`` command line: parse, call :mod:`chaingraph.api`, render with rich.
 
 Exit codes: 0 success, 1 failure (nothing changed), 2 usage error, 3 partial (some files could
-not be built; the rest were).
+not be built; the rest were). Every failure ends in one line (:mod:`chaingraph.cli.errors`).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -14,8 +15,11 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+
+from chaingraph.cli.errors import ErrorBoundary, open_log, report
 
 app = typer.Typer(
     name="chaingraph",
@@ -23,6 +27,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=ErrorBoundary,
 )
 vocab_app = typer.Typer(
     help="Import vocabularies (ESCO, O*NET, CIP, 职业教育专业目录, GB/T 4754) from their raw releases.",
@@ -34,6 +39,8 @@ out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False)
 
 EXIT_FAILURE, EXIT_PARTIAL = 1, 3
+
+logger = logging.getLogger("chaingraph.cli")
 
 StoreOption = Annotated[
     str | None,
@@ -96,9 +103,36 @@ class ExportFormat(StrEnum):
 
 
 def fail(message: str, code: int = EXIT_FAILURE) -> typer.Exit:
-    """Print one red line and return the exit to raise."""
-    err.print(f"[red]error:[/red] {message}", markup=True, highlight=False)
+    """Print one red line (logged with the traceback being handled, under ``--log``) and return the exit to raise."""
+    report(message)
     return typer.Exit(code)
+
+
+@app.callback()
+def _options(
+    ctx: typer.Context,
+    log: Annotated[
+        Path | None,
+        typer.Option(
+            "--log",
+            metavar="FILE",
+            dir_okay=False,
+            help="Append warnings, errors and their tracebacks to FILE (errors print as one line).",
+        ),
+    ] = None,
+) -> None:
+    """Options for every command: chaingraph [--log FILE] COMMAND ..."""
+    if log is not None:
+        open_log(ctx, log)
+
+
+def _print_problems(problems) -> None:
+    """Each corpus problem on one line: severity, path, reason (also logged, under ``--log``)."""
+    for problem in problems:
+        colour = "red" if problem.severity == "error" else "yellow"
+        line = escape(f"{problem.path}: {problem.reason}")  # a file may be named "[red].txt"
+        err.print(f"[{colour}]{problem.severity}:[/{colour}] {line}", markup=True, soft_wrap=True)
+        logger.warning("%s", problem)
 
 
 # ---------------------------------------------------------------------- build
@@ -117,12 +151,39 @@ def build(
         str | None,
         typer.Option("--scheduler", help="Dask scheduler address (tcp://HOST:PORT); default: a local cluster."),
     ] = None,
+    wait: Annotated[
+        float,
+        typer.Option(
+            "--wait", min=0, metavar="SECONDS", help="If another process is writing the store, wait this long for it."
+        ),
+    ] = 0,
+    follow_links: Annotated[
+        bool, typer.Option("--follow-links", help="Also read files and folders that links lead to outside CORPUS_DIR.")
+    ] = False,
+    allow_empty: Annotated[
+        bool,
+        typer.Option(
+            "--allow-empty", help="Build even when no document can be read (the store then keeps no document)."
+        ),
+    ] = False,
+    max_document_mb: Annotated[
+        float,
+        typer.Option(
+            "--max-document-mb",
+            min=0,
+            metavar="MB",
+            help="Do not build documents with more text than this (MB of UTF-8); the rest builds.",
+        ),
+    ] = 25.0,
 ) -> None:
     """Build or update the graph of a corpus folder in the store."""
     from chaingraph import api
+    from chaingraph.corpus import EmptyCorpusError
     from chaingraph.executors import ExecutorError
-    from chaingraph.store import StoreError
+    from chaingraph.store import StoreBusy, StoreError
 
+    if not max_document_mb > 0:
+        raise typer.BadParameter("must be more than 0", param_hint="'--max-document-mb'")
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -130,11 +191,17 @@ def build(
         TimeElapsedColumn(),
         console=err,
         transient=True,
+        disable=not err.is_terminal,  # piped or logged: only the lines that say something
     ) as bar:
         task = bar.add_task("loading vocabularies", total=None)
 
         def progress(done: int, total: int, path: str) -> None:
             bar.update(task, description="extracting", completed=done, total=total)
+
+        def waiting(holder: str) -> None:
+            message = f"waiting up to {wait:g} s for the store: it is being written by {holder}"
+            err.print(message, markup=False, soft_wrap=True)
+            bar.update(task, description="waiting for the store")
 
         try:
             report = api.build(
@@ -145,18 +212,28 @@ def build(
                 profile=profile.value,
                 executor=executor.value,
                 scheduler=scheduler,
+                wait=wait,
+                waiting=waiting,
+                follow_links=follow_links,
+                allow_empty=allow_empty,
+                max_document_mb=max_document_mb,
             )
+        except EmptyCorpusError as error:  # each file's reason, then what was refused
+            _print_problems(error.problems)
+            raise fail(str(error)) from None
+        except StoreBusy as error:
+            hint = "; try again when it is done, or wait for it with --wait SECONDS" if not wait else ""
+            raise fail(f"{error}{hint}") from None
         except (OSError, StoreError) as error:
             raise fail(str(error)) from None
         except ExecutorError as error:  # a scheduler out of reach, workers with other vocabularies
             raise fail(str(error)) from None
-    for problem in report.problems:
-        colour = "red" if problem.severity == "error" else "yellow"
-        err.print(f"[{colour}]{problem.severity}:[/{colour}] {problem.path}: {problem.reason}", markup=True)
+    _print_problems(report.problems)
     stats = api.stats(store)
     out.print(
         f"built {report.documents} documents into {report.store} "
-        f"({report.extracted} extracted, {report.unchanged} unchanged, {report.removed} removed)"
+        f"({report.extracted} extracted, {report.unchanged} unchanged, {report.removed} removed)",
+        markup=False,
     )
     if report.vocabularies_loaded:
         out.print("loaded: " + ", ".join(report.vocabularies_loaded))
@@ -179,18 +256,26 @@ def extract(
 ) -> None:
     """Link the concepts mentioned in a file or a text."""
     from chaingraph import api
-    from chaingraph.corpus import DocumentError, detect_lang
-    from chaingraph.corpus.readers import read_text
+    from chaingraph.corpus import DocumentError, TextError, check_text, detect_lang, read_source
+    from chaingraph.corpus.paths import printable
     from chaingraph.rdf.namespaces import UnknownConceptCode
 
     if (file is None) == (text is None):
         raise fail("give either a FILE or --text", 2)
     if file is not None:
         try:
-            text = read_text(file)
+            source = read_source(file)
         except (DocumentError, OSError) as error:
-            raise fail(f"{file}: {error}") from None
+            raise fail(f"{printable(str(file))}: {error}") from None
+        for note in source.notes:
+            line = escape(f"{printable(str(file))}: {note}")
+            err.print(f"[yellow]warning:[/yellow] {line}", markup=True, soft_wrap=True)
+        text = source.text
     assert text is not None
+    try:
+        check_text(text)  # bytes that are not UTF-8 reach argv as lone surrogates
+    except TextError as error:
+        raise fail(f"--text: {error}", 2) from None
     try:
         mentions = api.extract(text, lang=detect_lang(text), about=about, profile=profile.value)
     except UnknownConceptCode as error:
@@ -232,13 +317,31 @@ def query(
             "--lang", help="Add a label column (en or zh, falling back) beside each concept IRI: table/csv/tsv."
         ),
     ] = None,
+    allow_service: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--allow-service",
+            metavar="URL-PREFIX",
+            help="Let SERVICE call endpoints under this URL prefix (repeatable); by default no query calls out.",
+        ),
+    ] = None,
 ) -> None:
-    """Run a SPARQL query (the default graph is the union of all graphs)."""
+    """Run a SPARQL query (the default graph is the union of all graphs).
+
+    The query is checked before it runs: SERVICE (a call to another server) and queries nested or
+    chained deeper than the evaluator survives are refused with exit code 2.
+    """
     import pyoxigraph as ox
 
     from chaingraph import api
     from chaingraph.serve.queries import load_named_query
+    from chaingraph.sparql_guard import QueryRefused, SparqlGuard
     from chaingraph.store import QueryError, StoreError
+
+    try:
+        SparqlGuard(allow_service=tuple(allow_service or ()))
+    except ValueError as error:
+        raise fail(str(error), 2) from None
 
     if [sparql, file, name].count(None) != 2:
         raise fail("give one of: a SPARQL query, --file Q.rq, --name NAME", 2)
@@ -252,8 +355,13 @@ def query(
             sparql = file.read_text(encoding="utf-8")
         except OSError as error:
             raise fail(f"{file}: {error}") from None
+        except UnicodeDecodeError as error:
+            raise fail(f"{file}: byte {error.start} is not UTF-8; save the query as UTF-8", 2) from None
     try:
-        results = api.query(sparql, store)
+        results = api.query(sparql, store, allow_service=allow_service or ())
+    except QueryRefused as error:  # it would call out, or crash the evaluator: the query is at fault
+        where = f"{file}: " if file is not None else f"saved query {name}: " if name is not None else ""
+        raise fail(f"{where}refused: {error}", 2) from None
     except (QueryError, StoreError) as error:
         raise fail(str(error)) from None
     try:
@@ -266,13 +374,9 @@ def query(
         elif fmt == QueryFormat.table:
             _print_solutions(results)
         else:
-            result_format = {
-                QueryFormat.csv: ox.QueryResultsFormat.CSV,
-                QueryFormat.json: ox.QueryResultsFormat.JSON,
-                QueryFormat.tsv: ox.QueryResultsFormat.TSV,
-                QueryFormat.xml: ox.QueryResultsFormat.XML,
-            }[fmt]
-            sys.stdout.buffer.write(results.serialize(format=result_format))
+            from chaingraph.cli.render import results_document
+
+            sys.stdout.buffer.write(results_document(results, fmt.value))  # XML well-formed for any literal
             sys.stdout.flush()
     except OSError as error:
         raise fail(f"query failed: {error}") from None
@@ -307,9 +411,11 @@ def _print_labelled(results, lang: str, store, fmt: QueryFormat) -> None:
                 cells.append(label_of.get(term.value, "") if isinstance(term, ox.NamedNode) else "")
         table_rows.append(cells)
     if fmt == QueryFormat.table:
+        from chaingraph.cli.render import terminal_text
+
         table = Table(*header)
         for cells in table_rows:
-            table.add_row(*cells)
+            table.add_row(*map(terminal_text, cells))  # literals are text: no markup, no terminal controls
         out.print(table)
         return
     writer = csv.writer(sys.stdout, delimiter="\t" if fmt == QueryFormat.tsv else ",", lineterminator="\n")
@@ -319,10 +425,12 @@ def _print_labelled(results, lang: str, store, fmt: QueryFormat) -> None:
 
 
 def _print_solutions(results) -> None:
+    from chaingraph.cli.render import terminal_text
+
     names = [v.value for v in results.variables]
     table = Table(*names)
-    for row in results:
-        table.add_row(*("" if row[n] is None else row[n].value for n in names))
+    for row in results:  # literals are text: no markup, no terminal controls
+        table.add_row(*(terminal_text("" if row[n] is None else row[n].value) for n in names))
     out.print(table)
 
 

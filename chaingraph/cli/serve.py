@@ -58,7 +58,44 @@ def serve(
     cache_mb: Annotated[
         float, typer.Option("--cache-mb", help="Memory for answers of repeated queries (0: no cache).")
     ] = 64.0,
+    client_limit: Annotated[
+        int | None,
+        typer.Option(
+            "--client-limit",
+            help="Queries a client (address) may have in a serving process before the next waits its turn; "
+            "a client under it never waits behind one over it (default: half of --threads, at least 1).",
+        ),
+    ] = None,
+    request_timeout: Annotated[
+        float,
+        typer.Option(
+            "--request-timeout",
+            metavar="SECONDS",
+            help="Time a request may take to arrive whole; then 408 and the connection is closed.",
+        ),
+    ] = 30.0,
+    idle_timeout: Annotated[
+        float,
+        typer.Option("--idle-timeout", metavar="SECONDS", help="Time a kept-alive connection may wait for a request."),
+    ] = 5.0,
+    log: Annotated[
+        Path | None,
+        typer.Option(
+            "--log",
+            metavar="FILE",
+            help="Append the server log to FILE, with timestamps and the traceback of every server error.",
+        ),
+    ] = None,
     access_log: Annotated[bool, typer.Option("--access-log", help="Log every request.")] = False,
+    allow_service: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--allow-service",
+            metavar="URL-PREFIX",
+            help="Let SERVICE in queries (and LOAD in updates) call endpoints under this URL prefix; repeatable. "
+            "By default the server calls nothing.",
+        ),
+    ] = None,
 ) -> None:
     """Serve the store over HTTP: SPARQL 1.1 Protocol at /query, a query page at /."""
     from chaingraph.resources import default_store_path
@@ -81,6 +118,10 @@ def serve(
             allow_update=allow_update,
             update_token=update_token,
             cache_mb=cache_mb,
+            client_limit=client_limit,
+            request_timeout=request_timeout,
+            idle_timeout=idle_timeout,
+            allow_service=tuple(allow_service or ()),
         )
         exists = open_store(location).exists()
     except ValueError as error:
@@ -93,6 +134,6 @@ def serve(
         err.print(f"[yellow]warning:[/yellow] listening on {host}: other machines can query the store")
     err.print(f"SPARQL endpoint http://{host}:{port}/query, query page http://{host}:{port}/", markup=False)
     try:
-        run_server(config, host, port, access_log=access_log)
+        run_server(config, host, port, access_log=access_log, log_file=log)
     except ServeError as error:
         raise fail(str(error)) from None

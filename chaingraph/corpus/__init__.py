@@ -10,10 +10,13 @@ from chaingraph.corpus.document import (
     CorpusProblem,
     Document,
     DocumentError,
+    TextError,
+    check_text,
     content_id,
     detect_lang,
+    replace_surrogates,
 )
-from chaingraph.corpus.folder import Corpus, corpus_candidates, iter_corpus, read_corpus
+from chaingraph.corpus.folder import Corpus, EmptyCorpusError, corpus_candidates, iter_corpus, read_corpus
 from chaingraph.corpus.manifest import (
     COLUMNS,
     MANIFEST_NAMES,
@@ -44,12 +47,15 @@ __all__ = [
     "CorpusProblem",
     "Document",
     "DocumentError",
+    "EmptyCorpusError",
     "Manifest",
     "ManifestEntry",
     "Metadata",
     "Snapshot",
     "SourceText",
+    "TextError",
     "check_metadata",
+    "check_text",
     "content_id",
     "corpus_candidates",
     "decode_text",
@@ -61,5 +67,6 @@ __all__ = [
     "read_manifest",
     "read_source",
     "read_text",
+    "replace_surrogates",
     "split_front_matter",
 ]

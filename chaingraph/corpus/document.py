@@ -13,8 +13,12 @@ __all__ = [
     "Document",
     "CorpusProblem",
     "DocumentError",
+    "TextError",
+    "check_text",
     "content_id",
+    "replace_surrogates",
     "detect_lang",
+    "count_characters",
 ]
 
 #: The document kinds a manifest or front matter may name; anything else falls back to "other".
@@ -25,14 +29,56 @@ ZH_SHARE = 0.30
 
 # CJK Unified Ideographs with extensions A-F and the compatibility block: the characters
 # that make a text Chinese. Kana and Hangul are deliberately not counted.
-_CJK = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ebef\U00030000-\U0003134f]")
+_CJK = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ebef\U00030000-\U0003134f]+")
 # Letters: word characters that are neither digits nor the underscore (regex runs in C,
 # several times faster than a per-character loop on long texts).
-_LETTER = re.compile(r"[^\W\d_]")
+_LETTER = re.compile(r"[^\W\d_]+")
+# Characters read at a time when counting: bounds the list of runs a count makes.
+_COUNT_CHUNK = 1 << 20
 
 
 class DocumentError(Exception):
     """A file that cannot become a document; the message says why, in words a user can act on."""
+
+
+class TextError(ValueError):
+    """Text that is not valid Unicode (it holds lone surrogates), so it can be neither read nor stored."""
+
+
+# Surrogate code points: never characters on their own. Python strings hold them for undecodable
+# bytes of file names and argv (U+DC80..U+DCFF, "surrogateescape") and for a "\ud800" JSON escape.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def check_text(text: str) -> None:
+    """Raise :class:`TextError` naming the first character of ``text`` that is not valid Unicode.
+
+    >>> check_text("Welders \\udcff read.")
+    Traceback (most recent call last):
+    ...
+    chaingraph.corpus.document.TextError: byte 0xff at offset 8 is not valid UTF-8 (1 such character); give Unicode text
+    """
+    match = _SURROGATE.search(text)
+    if match is None:
+        return
+    code = ord(match.group())
+    count = len(_SURROGATE.findall(text))
+    if 0xDC80 <= code <= 0xDCFF:  # a byte that did not decode as UTF-8, kept by "surrogateescape"
+        what = f"byte 0x{code - 0xDC00:02x} at offset {match.start()} is not valid UTF-8"
+    else:
+        what = f"a lone surrogate U+{code:04X} at offset {match.start()} is not a character"
+    raise TextError(f"{what} ({count} such character{'s' if count > 1 else ''}); give Unicode text")
+
+
+def replace_surrogates(text: str) -> tuple[str, int]:
+    """``text`` with every lone surrogate replaced by U+FFFD (one for one, so offsets hold), and how many.
+
+    >>> replace_surrogates("a\\ud800b")
+    ('a\ufffdb', 1)
+    """
+    if text.isascii():
+        return text, 0
+    return _SURROGATE.subn("\ufffd", text)
 
 
 def content_id(text: str) -> str:
@@ -54,10 +100,21 @@ def detect_lang(text: str) -> str:
     text
         Any text; digits, punctuation and spaces are ignored.
     """
-    letters = len(_LETTER.findall(text))
-    if letters and len(_CJK.findall(text)) / letters >= ZH_SHARE:
+    letters = count_characters(_LETTER, text)
+    if letters and count_characters(_CJK, text) / letters >= ZH_SHARE:
         return "zh"
     return "en"
+
+
+def count_characters(runs: re.Pattern, text: str) -> int:
+    r"""How many characters of ``text`` lie in the matches of ``runs``, a pattern of runs of one
+    character class (``[...]+``), without a list of every match: the text is read a megabyte at a time.
+
+    >>> count_characters(re.compile(r"[^\W\d_]+"), "Welders weld 2 beams.")
+    16
+    """
+    chunks = range(0, len(text), _COUNT_CHUNK)
+    return sum(len(run) for start in chunks for run in runs.findall(text, start, start + _COUNT_CHUNK))
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from chaingraph.corpus.document import KINDS, CorpusProblem
+from chaingraph.corpus.document import KINDS, CorpusProblem, replace_surrogates
+from chaingraph.corpus.paths import name_problem, outside_target, printable, real_root
 from chaingraph.corpus.readers import SUPPORTED_SUFFIXES, is_supported
 from chaingraph.corpus.snapshot import Snapshot
 from chaingraph.rdf.namespaces import UnknownConceptCode, resolve_concept
@@ -207,19 +208,22 @@ def normalise_path(raw: str) -> str | None:
     return "/".join(parts)
 
 
-def _kind(path: Path, snapshot: Snapshot | None) -> str:
-    """What ``path`` is: "file", "other" or "missing"; recorded in ``snapshot`` when there is one."""
+def _kind(path: Path, snapshot: Snapshot | None, inside: str | None) -> str:
+    """What ``path`` is: "file", "other", "missing" or, with ``inside`` (the resolved corpus folder),
+    "outside" when it leads out of it; recorded in ``snapshot`` when there is one."""
     if snapshot is not None:
         info = snapshot.stat(path)
         if info is None:
-            return "missing"
+            return "outside" if inside is not None and outside_target(path, inside) is not None else "missing"
         return "file" if stat.S_ISREG(info.st_mode) else "other"
+    if inside is not None and outside_target(path, inside) is not None:
+        return "outside"
     if not path.exists():
         return "missing"
     return "file" if path.is_file() else "other"
 
 
-def read_manifest(root: Path, snapshot: Snapshot | None = None) -> Manifest:
+def read_manifest(root: Path, snapshot: Snapshot | None = None, *, follow_links: bool = False) -> Manifest:
     """Read ``manifest.csv`` or ``manifest.jsonl`` at ``root``, checking every row.
 
     Rows whose file is missing, outside the folder, of an unsupported type or listed twice are
@@ -232,13 +236,23 @@ def read_manifest(root: Path, snapshot: Snapshot | None = None) -> Manifest:
         The corpus folder.
     snapshot
         Records every path looked at and the manifest's bytes (default None: nothing recorded).
+    follow_links
+        Also read files (the manifest included) that links lead to outside the folder (default
+        False: a row naming one is refused).
     """
     root = Path(root)
-    present = [name for name in MANIFEST_NAMES if _kind(root / name, snapshot) == "file"]
-    if not present:
-        return Manifest(None)
-    name = present[0]
+    inside = None if follow_links else real_root(root)
+    kinds = {name: _kind(root / name, snapshot, inside) for name in MANIFEST_NAMES}
     problems: list[CorpusProblem] = [
+        CorpusProblem(name, f"ignored: {name} links outside the corpus (--follow-links reads it)")
+        for name, kind in kinds.items()
+        if kind == "outside"
+    ]
+    present = [name for name, kind in kinds.items() if kind == "file"]
+    if not present:
+        return Manifest(None, (), tuple(problems))
+    name = present[0]
+    problems += [
         CorpusProblem(other, f"ignored: {name} is used when both manifests exist", "warning") for other in present[1:]
     ]
     data = snapshot.read(root / name) if snapshot is not None else (root / name).read_bytes()
@@ -251,7 +265,7 @@ def read_manifest(root: Path, snapshot: Snapshot | None = None) -> Manifest:
     entries: list[ManifestEntry] = []
     first_line: dict[str, int] = {}
     for line, row in rows:
-        entry = _entry(root, name, line, row, first_line, problems, snapshot)
+        entry = _entry(root, name, line, row, first_line, problems, snapshot, inside)
         if entry is not None:
             entries.append(entry)
     return Manifest(name, tuple(entries), tuple(problems))
@@ -308,6 +322,19 @@ def _jsonl_rows(text: str, name: str, problems: list[CorpusProblem]) -> Iterable
         clean: dict[str, object] = {}
         for key, value in row.items():
             key = str(key).strip().lower()
+            if isinstance(value, str) and key in COLUMNS and key != "path":
+                # A "\ud800" escape decodes to a lone surrogate, which no file or graph can hold;
+                # the path is checked (and refused) with the row.
+                value, replaced = replace_surrogates(value)
+                if replaced:
+                    problems.append(
+                        CorpusProblem(
+                            name,
+                            f"{name} line {line}: {key} holds {replaced} lone surrogate(s) (\\ud800 to \\udfff), "
+                            "which are not characters; replaced by U+FFFD",
+                            "warning",
+                        )
+                    )
             if value is None or isinstance(value, str | int | float) and not isinstance(value, bool):
                 clean[key] = value
             elif key in COLUMNS:
@@ -329,11 +356,16 @@ def _entry(
     first_line: dict[str, int],
     problems: list[CorpusProblem],
     snapshot: Snapshot | None = None,
+    inside: str | None = None,
 ) -> ManifestEntry | None:
     """Check one row; report its problems and return the entry when the file can be read."""
     raw_path = _clean(row.get("path"))
     if raw_path is None:
         problems.append(CorpusProblem(name, f"{name} line {line} has no path; row ignored"))
+        return None
+    invalid = name_problem(raw_path)
+    if invalid is not None:
+        problems.append(CorpusProblem(printable(raw_path), f"{name} line {line}: {invalid}"))
         return None
     path = normalise_path(raw_path)
     if path is None:
@@ -354,7 +386,17 @@ def _entry(
         )
         return None
     file = root / path
-    kind = _kind(file, snapshot)
+    kind = _kind(file, snapshot, inside)
+    if kind == "outside":
+        target = outside_target(file, real_root(root))
+        problems.append(
+            CorpusProblem(
+                path,
+                f"listed in {name} line {line} but it links outside the corpus to {printable(str(target))} "
+                "(--follow-links reads it)",
+            )
+        )
+        return None
     if kind == "missing":
         problems.append(CorpusProblem(path, f"listed in {name} line {line} but the file does not exist"))
         return None

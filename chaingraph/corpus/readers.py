@@ -2,6 +2,12 @@
 
 Every reader returns the text with newlines normalised to ``"\\n"`` and otherwise unchanged, or
 raises :class:`~chaingraph.corpus.document.DocumentError` with a reason a user can act on.
+
+Each reader first checks that the bytes are what the suffix claims (content sniffing): text that
+decodes to text for ``.txt``, ``.md`` and ``.html``, a ``%PDF-`` header for ``.pdf``, a zip package
+with a Word document part for ``.docx``; random bytes under a text name are refused, not built.
+What a parsing library warns about (pypdf's log, BeautifulSoup's warnings) is kept with the text
+as notes, so that the caller can name the file they concern instead of letting them print bare.
 """
 
 from __future__ import annotations
@@ -11,10 +17,11 @@ import io
 import re
 import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from chaingraph.corpus.document import DocumentError
+from chaingraph.corpus.document import DocumentError, replace_surrogates
+from chaingraph.corpus.notes import library_notes
 
 __all__ = [
     "SUPPORTED_SUFFIXES",
@@ -31,6 +38,13 @@ __all__ = [
 _MAX_CONTROL_SHARE = 0.01
 #: charset-normalizer's "mess" ratio above which a guessed encoding is not trusted.
 _MAX_CHAOS = 0.2
+#: Share of control characters and undecodable bytes (U+FFFD) above which an HTML file's text counts as binary.
+_MAX_HTML_JUNK_SHARE = 0.01
+#: How far into a file a PDF reader looks for the ``%PDF-`` header (Acrobat's own tolerance).
+_PDF_HEADER_WITHIN = 1024
+
+# The content type of a WordprocessingML main document part (.docx, .docm, .dotx, .dotm) in [Content_Types].xml.
+_WORD_MAIN_PART = re.compile(rb"(?:wordprocessingml|ms-word)\.[\w.]*main\+xml")
 
 # Unicode category Cc (C0, DEL, C1) minus the whitespace controls \t \n \v \f \r.
 _CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f]")
@@ -50,11 +64,15 @@ class SourceText:
         A title the format itself offers (HTML ``<title>``, first Markdown heading), or None.
     metadata
         Markdown front matter as raw ``key -> value`` strings (keys lower-cased); empty otherwise.
+    notes
+        What reading the file warned about, one phrase each (``"pypdf: ..."``): the file was read,
+        but a user may want to know.
     """
 
     text: str
     title: str | None = None
     metadata: dict[str, str] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
 
 
 def _describe(exc: BaseException) -> str:
@@ -199,6 +217,12 @@ _HTML_BLOCKS = frozenset(
 
 
 def _read_html(data: bytes) -> SourceText:
+    with library_notes("bs4", "BeautifulSoup") as notes:
+        source = _parse_html(data)
+    return replace(source, notes=tuple(notes))
+
+
+def _parse_html(data: bytes) -> SourceText:
     from bs4 import BeautifulSoup
 
     try:
@@ -216,7 +240,19 @@ def _read_html(data: bytes) -> SourceText:
         _collect_html(soup, paragraphs, [])
     except RecursionError as exc:
         raise DocumentError("cannot parse HTML: elements nested too deeply") from exc
-    return SourceText("\n\n".join(paragraphs), title)
+    text = "\n\n".join(paragraphs)
+    _reject_binary_html(text)  # any bytes parse as HTML: what decides is whether the text in it is text
+    return SourceText(text, title)
+
+
+def _reject_binary_html(text: str) -> None:
+    """Raise when the text of an HTML file is mostly control characters or undecodable bytes (U+FFFD)."""
+    junk = len(_CONTROL.findall(text)) + text.count("\ufffd")
+    if junk and junk > _MAX_HTML_JUNK_SHARE * len(text):
+        raise DocumentError(
+            f"binary data: {junk} of {len(text)} characters are control characters or undecodable bytes; "
+            "not an HTML file"
+        )
 
 
 def _collect_html(node: object, paragraphs: list[str], buffer: list[str]) -> None:
@@ -259,6 +295,14 @@ def _flush_html(paragraphs: list[str], buffer: list[str]) -> None:
 
 
 def _read_pdf(data: bytes) -> SourceText:
+    if b"%PDF-" not in data[:_PDF_HEADER_WITHIN]:
+        raise DocumentError(f"corrupt PDF: no %PDF- header in the first {_PDF_HEADER_WITHIN:,} bytes; not a PDF file")
+    with library_notes("pypdf", "pypdf") as notes:
+        source = _parse_pdf(data)
+    return replace(source, notes=tuple(notes))
+
+
+def _parse_pdf(data: bytes) -> SourceText:
     from pypdf import PdfReader
 
     try:
@@ -281,6 +325,7 @@ def _read_docx(data: bytes) -> SourceText:
     import docx
     from docx.opc.exceptions import PackageNotFoundError
 
+    _check_word_package(data)
     try:
         document = docx.Document(io.BytesIO(data))
         blocks: list[str] = []
@@ -291,6 +336,24 @@ def _read_docx(data: bytes) -> SourceText:
     except Exception as exc:  # broken XML inside the zip surfaces as various exception types
         raise DocumentError(f"corrupt DOCX: {_describe(exc)}") from exc
     return SourceText(_normalise_newlines("\n\n".join(blocks)))
+
+
+def _check_word_package(data: bytes) -> None:
+    """Raise unless ``data`` is a zip package whose content types declare a Word main document part."""
+    if not zipfile.is_zipfile(io.BytesIO(data)):
+        raise DocumentError("corrupt DOCX: not a zip package (a .docx is one); truncated or not .docx")
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as package, package.open("[Content_Types].xml") as types:
+            declared = types.read(1 << 20)  # a real one is a few kilobytes
+    except KeyError:
+        declared = b""
+    except (zipfile.BadZipFile, OSError, EOFError, RuntimeError, NotImplementedError) as exc:
+        raise DocumentError(f"corrupt DOCX: {_describe(exc)}") from exc
+    if not _WORD_MAIN_PART.search(declared):
+        raise DocumentError(
+            "corrupt DOCX: a zip package without a Word document part (word/document.xml); "
+            "another Office file or a plain zip renamed .docx?"
+        )
 
 
 def _collect_docx(container: object, blocks: list[str]) -> None:
@@ -361,10 +424,26 @@ def read_source(path: Path, data: bytes | None = None) -> SourceText:
         raise DocumentError(f"unsupported file type {path.suffix or '(none)'!r}; supported: {supported}")
     if data is None:
         data = read_file_bytes(path)
-    source = reader(data)
+    source = _valid_unicode(reader(data))
     if not source.text.strip():
         raise DocumentError("empty: no text after extraction")
     return source
+
+
+def _valid_unicode(source: SourceText) -> SourceText:
+    """``source`` with lone surrogates (a PDF's broken character map can yield them) replaced by U+FFFD, noted.
+
+    One character for one keeps every offset; the graph and its files need valid Unicode.
+    """
+    text, replaced = replace_surrogates(source.text)
+    title, in_title = replace_surrogates(source.title or "")
+    metadata = {key: replace_surrogates(value) for key, value in source.metadata.items()}
+    replaced += in_title + sum(count for _value, count in metadata.values())
+    if not replaced:
+        return source
+    note = f"{replaced} character(s) that are not valid Unicode (lone surrogates) replaced by U+FFFD"
+    clean = {key: value for key, (value, _count) in metadata.items()}
+    return SourceText(text, title or source.title, clean, (*source.notes, note))
 
 
 def read_file_bytes(path: Path, read: Callable[[Path], bytes] = Path.read_bytes) -> bytes:

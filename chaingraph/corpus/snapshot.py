@@ -10,7 +10,8 @@ something other than a file, a file it only checked the existence of, or a file 
 rule, in the manner of git's index:
 
 * the walk must find the same candidate files, and each path must still be missing, not a file,
-  or a file, as it was;
+  a file, or a link that leads outside the corpus folder, as it was (outside counts only when
+  links are not followed: :mod:`chaingraph.corpus.paths`);
 * a file that was read is unchanged when its size, ``mtime_ns``, ``ctime_ns``, inode and device are
   all the same, and it was not *racy*; otherwise its bytes are read and hashed again, and it is
   unchanged only when the digest is the same.
@@ -26,12 +27,15 @@ is trusted and every file is hashed.
 from __future__ import annotations
 
 import errno
+import functools
 import hashlib
 import os
 import stat
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from chaingraph.corpus.paths import outside_target, real_root
 
 __all__ = ["Snapshot", "RACY_SECONDS", "file_digest"]
 
@@ -42,7 +46,7 @@ RACY_SECONDS = 2.0
 # Only where ctime is the inode change time can a stat stand for the content.
 _TRUST_STAT = os.name == "posix"
 
-_MISSING, _OTHER, _EXISTS, _READ = "missing", "other", "exists", "read"
+_MISSING, _OTHER, _EXISTS, _READ, _OUTSIDE = "missing", "other", "exists", "read", "outside"
 
 
 def file_digest(data: bytes) -> str:
@@ -50,7 +54,11 @@ def file_digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _state(path: str | Path) -> tuple[str, os.stat_result | None]:
+def _state(path: str | Path, inside: str | None = None) -> tuple[str, os.stat_result | None]:
+    """What ``path`` is and its stat; with ``inside`` (a resolved corpus folder), a path that leads
+    outside it is ``"outside"`` whatever it is."""
+    if inside is not None and outside_target(path, inside) is not None:
+        return _OUTSIDE, None
     try:
         info = os.stat(path)
     except OSError as error:
@@ -98,13 +106,22 @@ class Snapshot:
     complete
         False when some file could not be read (its content is then unknown): such a snapshot
         never vouches for the folder.
+    follow_links
+        Whether the read followed links that lead outside the folder; when not, such a path is
+        recorded as ``"outside"`` and never read.
     """
 
     root: Path
     entries: dict[str, list] = field(default_factory=dict)
     candidates: list[str] | None = None
     complete: bool = True
+    follow_links: bool = False
     renewed: bool = field(default=False, compare=False)
+
+    @functools.cached_property
+    def _inside(self) -> str | None:
+        """The resolved folder that paths must stay in, or None when links are followed anywhere."""
+        return None if self.follow_links else real_root(self.root)
 
     # ------------------------------------------------------------------ recording
 
@@ -113,7 +130,7 @@ class Snapshot:
 
     def stat(self, path: Path) -> os.stat_result | None:
         """``os.stat`` of ``path`` (None when it does not exist), recording what kind of entry it is."""
-        kind, info = _state(path)
+        kind, info = _state(path, self._inside)
         name = self._relative(path)
         if self.entries.get(name, [None])[0] != _READ:  # what was read says more than a look
             self.entries[name] = [kind]
@@ -145,10 +162,13 @@ class Snapshot:
         if self.candidates is not None and candidates != self.candidates:
             return "."
         root = str(self.root)
+        inside = self._inside
         for name, recorded in self.entries.items():
             path = os.path.join(root, name)  # a string: Path objects cost more than the stat
             try:
-                kind, info = _state(path)
+                # Where a link leads is checked for what was only looked at; a read file is
+                # checked below when its stat differs (a link turned elsewhere has another inode).
+                kind, info = _state(path, inside if recorded[0] != _READ else None)
             except OSError:  # no longer even stat-able (permissions): not as it was
                 return name
             if recorded[0] != _READ:
@@ -160,6 +180,8 @@ class Snapshot:
             *key, digest, racy = recorded[1:]
             if not racy and _key(info) == key:
                 continue
+            if inside is not None and outside_target(path, inside) is not None:
+                return name
             try:
                 entry, _data = _read_entry(path)
             except OSError:
@@ -175,7 +197,12 @@ class Snapshot:
 
     def to_json(self) -> dict:
         """Plain data for :meth:`from_json` (without the root: the caller knows which folder it is)."""
-        return {"entries": self.entries, "candidates": self.candidates, "complete": self.complete}
+        return {
+            "entries": self.entries,
+            "candidates": self.candidates,
+            "complete": self.complete,
+            "follow_links": self.follow_links,
+        }
 
     @classmethod
     def from_json(cls, data: dict, root: Path) -> Snapshot:
@@ -184,7 +211,10 @@ class Snapshot:
         entries = {str(name): list(entry) for name, entry in data["entries"].items()}
         for entry in entries.values():
             kind = entry[0] if entry else None
-            if kind not in (_MISSING, _OTHER, _EXISTS, _READ) or (kind == _READ) != (len(entry) == 8):
+            if kind not in (_MISSING, _OTHER, _EXISTS, _READ, _OUTSIDE) or (kind == _READ) != (len(entry) == 8):
                 raise ValueError(f"malformed snapshot entry {entry!r}")
         candidates = data["candidates"]
-        return cls(Path(root), entries, None if candidates is None else list(candidates), bool(data["complete"]))
+        follow_links = bool(data.get("follow_links", False))
+        return cls(
+            Path(root), entries, None if candidates is None else list(candidates), bool(data["complete"]), follow_links
+        )

@@ -38,6 +38,7 @@ from chaingraph.nlp.fuzzy import FUZZY_VERSION
 from chaingraph.nlp.linker import LINKER_VERSION, Mention
 from chaingraph.nlp.relations import RELATIONS_VERSION, RelationCandidate, sentence_bounds
 from chaingraph.nlp.spans import SPANS_VERSION
+from chaingraph.nlp.windows import MIN_PIECE_CHARS, piece_chars, read_in_windows
 from chaingraph.resources import vocab_dir
 
 __all__ = [
@@ -49,6 +50,7 @@ __all__ = [
     "load_pipeline",
     "extract_text",
     "extract_docs",
+    "extract_parts",
 ]
 
 PIPELINE_VERSION = f"linker-{LINKER_VERSION}.relations-{RELATIONS_VERSION}"
@@ -79,7 +81,7 @@ def pipeline_version(profile: str = "fast", lang: str = "en") -> str:
     return f"{PIPELINE_VERSION}.spans-{SPANS_VERSION}.fuzzy-{FUZZY_VERSION}"
 
 
-# Largest text handed to spaCy in one piece; longer documents are cut at paragraph breaks.
+# Largest text handed to spaCy in one piece: a run this long without a sentence end is cut.
 MAX_CHARS = 1_000_000
 
 
@@ -194,35 +196,118 @@ def _extraction_of(doc) -> Extraction:
 
 
 def extract_docs(nlp: Language, items: Iterable[tuple[str, str | None]], batch_size: int = 64) -> Iterator[Extraction]:
-    """Run ``nlp`` over ``(text, about_iri)`` pairs, yielding one :class:`Extraction` per text."""
-    gazetteer = nlp.get_pipe("chaingraph_concepts").gazetteer
+    """Run ``nlp`` over ``(text, about_iri)`` pairs, yielding one :class:`Extraction` per text.
 
-    def pieces():
-        for index, (text, about) in enumerate(items):
-            info = gazetteer.concept(about) if about else None
-            for offset, piece in _chunks(text):
-                yield piece, (index, offset, about if info else None, info.cls if info else None)
-
-    warm = _tokenizer_warmer(nlp)
-
-    def with_context(stream):
-        for piece, context in stream:
-            warm(piece)
-            doc = nlp.make_doc(piece)
-            extensions = doc._  # made anew on every access: once is enough
-            extensions.about, extensions.about_class = context[2], context[3]
-            yield doc, context
-
+    A long text's parts (see :func:`extract_parts`) are merged into one: a caller that writes a
+    document's graph as it goes reads :func:`extract_parts` instead.
+    """
     current, parts = None, []
-    docs = with_context(pieces())
-    for doc, (index, offset, _about, _cls) in _pipe(nlp, docs, batch_size):
+    for index, part in extract_parts(nlp, items, batch_size):
         if current is not None and index != current:
             yield _merge(parts)
             parts = []
         current = index
-        parts.append(_shift(_extraction_of(doc), offset))
+        parts.append(part)
     if parts:
         yield _merge(parts)
+
+
+def extract_parts(
+    nlp: Language, items: Iterable[tuple[str, str | None]], batch_size: int = 64, *, piece_size: int | None = None
+) -> Iterator[tuple[int, Extraction]]:
+    """Run ``nlp`` over ``(text, about_iri)`` pairs, yielding ``(index of the text, part of its Extraction)``.
+
+    A text of at most ``piece_size`` characters (default :data:`~chaingraph.nlp.windows.PIECE_CHARS`,
+    or ``$CHAINGRAPH_PIECE_CHARS``) is one part, and
+    short texts go through ``nlp.pipe`` together. A longer one is read in windows of about
+    ``piece_size`` characters, one after the other, each yielding the part of the text it owns:
+    the sentences starting in it, their mentions and relations, in offsets of the whole text. A
+    window ends a margin beyond the last sentence it owns and the next starts a margin before its
+    first (see :mod:`chaingraph.nlp.windows`), so every stage sees around each sentence what it
+    would see in the whole text and the parts together are the extraction of the whole text. A run with no
+    sentence end over ten windows (:data:`MAX_CHARS` characters at the default size) is cut at
+    whitespace, or wherever it reaches that length, and read as two sentences.
+
+    Parameters
+    ----------
+    nlp:
+        A pipeline of :func:`build_pipeline`.
+    items:
+        ``(text, about)`` pairs; ``about`` is the IRI of the concept the text describes, or None.
+    batch_size:
+        Texts per ``nlp.pipe`` batch.
+    piece_size:
+        Window size in characters (at least 1,000).
+
+    >>> nlp = load_pipeline("en")
+    >>> [(index, len(part.mentions)) for index, part in extract_parts(nlp, [("Welders read blueprints.", None)])]
+    [(0, 2)]
+    """
+    limit = max(piece_size or piece_chars(MAX_CHARS), MIN_PIECE_CHARS)
+    gazetteer = nlp.get_pipe("chaingraph_concepts").gazetteer
+    warm = _tokenizer_warmer(nlp)
+
+    def make(text: str, context: tuple) -> object:
+        warm(text)
+        doc = nlp.make_doc(text)
+        extensions = doc._  # made anew on every access: once is enough
+        extensions.about, extensions.about_class = context
+        return doc
+
+    source = iter(enumerate(items))
+    long_text: list = []  # the long text that ended the current run of short ones
+
+    def short_docs():
+        for index, (text, about) in source:
+            info = gazetteer.concept(about) if about else None
+            context = (about if info else None, info.cls if info else None)
+            if len(text) > limit:
+                long_text.append((index, text, context))
+                return
+            yield make(text, context), index
+
+    while True:
+        for doc, index in _pipe(nlp, short_docs(), batch_size):
+            yield index, _extraction_of(doc)
+        if not long_text:
+            return
+        index, text, context = long_text.pop()
+        for part in _windows(nlp, text, context, make, limit):
+            yield index, part
+
+
+def _windows(nlp: Language, text: str, context: tuple, make, size: int) -> Iterator[Extraction]:
+    """The parts of a long text, read window by window (see :mod:`chaingraph.nlp.windows`)."""
+
+    def read(window: str):
+        doc = next(iter(nlp.pipe([make(window, context)])))
+        return doc, [start for start, _end in sentence_bounds(doc)]
+
+    for doc, offset, own_start, own_end in read_in_windows(read, text, size=size, longest=min(MAX_CHARS, 10 * size)):
+        yield _owned_part(doc, offset, own_start, own_end)
+
+
+def _owned_part(doc, offset: int, own_start: int, own_end: int) -> Extraction:
+    """What ``doc`` (a window at ``offset`` of the whole text) found in the sentences starting in
+    ``[own_start, own_end)``, in offsets of the whole text."""
+    extensions = doc._  # made anew on every access: once is enough
+    bounds = sentence_bounds(doc)
+    starts = [start for start, _end in bounds]
+    low, high = own_start - offset, own_end - offset
+
+    def sentence_of(position: int) -> tuple[int, int] | None:
+        index = bisect_right(starts, position) - 1
+        return bounds[index] if index >= 0 else None
+
+    mentions, used = [], set()
+    for mention in extensions.mentions or ():
+        sentence = sentence_of(mention.start)
+        if low <= (sentence[0] if sentence else mention.start) < high:
+            mentions.append(mention)
+            if sentence:
+                used.add(sentence)
+    relations = tuple(r for r in extensions.relations or () if low <= r.sentence_start < high)
+    return _shift(Extraction(tuple(mentions), relations, tuple(sorted(used))), offset)
 
 
 class _TokenizerWarmer:

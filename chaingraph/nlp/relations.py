@@ -19,7 +19,7 @@ are ``relatedTo``. Confidence: the mention score times 1.0 (about), 0.8 (cue) or
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from typing import NamedTuple
 
 from spacy.attrs import LOWER
@@ -29,9 +29,22 @@ from spacy.tokens import Doc
 
 from chaingraph.nlp.cues import CUE_PATTERNS, CUES, Cue, anchor_of
 
-__all__ = ["RelationCandidate", "relation_for", "sentence_bounds", "RelationTyper", "RELATIONS_VERSION"]
+__all__ = [
+    "RelationCandidate",
+    "relation_for",
+    "sentence_bounds",
+    "cue_pieces",
+    "RelationTyper",
+    "RELATIONS_VERSION",
+    "MAX_CUE_CHARS",
+]
 
 RELATIONS_VERSION = "2"
+
+#: Cue words are read in pieces of at most this many characters of a sentence. Far above any real
+#: sentence (the longest in the demo corpus, SkillSpan, USAJOBS, CIP, SOC and O*NET texts has 3,574),
+#: it bounds the work on a run without sentence ends (a PDF without punctuation, a huge table row).
+MAX_CUE_CHARS = 10_000
 
 _EDUCATION = ("Programme", "Course")
 # (subject class, object class) -> predicate local name.
@@ -127,6 +140,10 @@ class RelationTyper:
         Cue relations are found in any sentence.
     cues:
         Find relations stated by cue words (default True; patterns exist for ``en`` and ``zh``).
+    max_cue_chars:
+        A sentence longer than this is read for cue words in pieces of at most this many
+        characters (see :func:`cue_pieces`), so that no sentence costs more than its length
+        times a constant (default :data:`MAX_CUE_CHARS`).
     """
 
     def __init__(
@@ -136,9 +153,11 @@ class RelationTyper:
         *,
         max_mentions_per_sentence: int = 12,
         cues: bool = True,
+        max_cue_chars: int = MAX_CUE_CHARS,
     ) -> None:
         self.name = name
         self.max_mentions_per_sentence = max_mentions_per_sentence
+        self.max_cue_chars = max_cue_chars
         # The Matcher costs more than the rest of the stage (its IN-list tests call back into Python
         # on every token), so each cue gets a Matcher of its own that only sees the few tokens
         # around an anchor: a word every match of the cue contains ("use", "培养").
@@ -229,11 +248,18 @@ class RelationTyper:
                         triple = relation_for(about_cls, about, cls, iri, subject_first=True)
                         emit(RelationCandidate(*triple, s_start, s_end, "about", round(score, 3)))
                 cued: set[frozenset] = set()
-                if self._by_anchor and self._typeable(in_sentence[(s_start, s_end)], about_cls):
-                    tokens = self._anchors_in(doc, s_start, s_end)
-                    if tokens:  # else no cue word: skip the matcher
+                sentence_mentions = in_sentence[(s_start, s_end)]
+                if self._by_anchor and self._typeable(sentence_mentions, about_cls):
+                    for p_start, p_end, piece_mentions in cue_pieces(
+                        doc, s_start, s_end, sentence_mentions, self.max_cue_chars
+                    ):
+                        if piece_mentions is not sentence_mentions and not self._typeable(piece_mentions, about_cls):
+                            continue
+                        tokens = self._anchors_in(doc, p_start, p_end)
+                        if not tokens:  # no cue word: skip the matcher
+                            continue
                         for candidate in self._cued(
-                            doc, s_start, s_end, tokens, in_sentence[(s_start, s_end)], about, about_cls
+                            doc, p_start, p_end, tokens, piece_mentions, about, about_cls, sentence=(s_start, s_end)
                         ):
                             cued.add(frozenset((candidate.subject, candidate.object)))
                             emit(candidate)
@@ -274,13 +300,12 @@ class RelationTyper:
         """The cues of one sentence that lie outside every mention, in text order."""
         bracketed: dict[tuple[str, int], _CueMatch] = {}
         plain: list[_CueMatch] = []
+        inside_mention = _MentionCover(mentions)
         for cue_name, start, end in self._matches(doc, s_start, s_end, anchors):
             cue = CUES[cue_name]
             first, last = doc[start], doc[end - 1]
             start_char, end_char = first.idx, last.idx + len(last)
-            if _inside_mention(mentions, start_char, first.idx + len(first)) or _inside_mention(
-                mentions, last.idx, end_char
-            ):
+            if inside_mention(start_char, first.idx + len(first)) or inside_mention(last.idx, end_char):
                 continue  # "use CAD software" is an ESCO skill, not a cue
             if cue.not_after and start > 0 and doc[start - 1].lower_ in cue.not_after:
                 continue
@@ -302,32 +327,56 @@ class RelationTyper:
         return sorted(kept + list(bracketed.values()), key=lambda c: (c.end, c.start))
 
     def _cued(
-        self, doc: Doc, s_start: int, s_end: int, anchors: list[tuple[int, int]], mentions: list, about, about_cls
+        self,
+        doc: Doc,
+        s_start: int,
+        s_end: int,
+        anchors: list[tuple[int, int]],
+        mentions: list,
+        about,
+        about_cls,
+        *,
+        sentence: tuple[int, int] | None = None,
     ) -> list[RelationCandidate]:
-        """Relations stated by cue words in one sentence (see :mod:`chaingraph.nlp.cues`).
+        """Relations stated by cue words in one sentence, or a piece of one (see :mod:`chaingraph.nlp.cues`).
 
         Each mention right of a cue is related to the nearest mention left of it whose classes the
         cue's table types (or to the document's subject, for cues that allow it); when several
         cues precede a mention, the nearest one that can type it decides. A mention that could
         itself be the left side, standing between the cue and the mention, ends the cue's reach:
         in "welders use AutoCAD, electricians Python", Python is not the welders'.
+
+        ``s_start, s_end`` bound the text read (a piece of the sentence ``sentence``, by default
+        the whole of it). Only the cues that can type a mention's class are tried for it, the
+        nearest subject standing before a mention is looked up rather than searched for, and a
+        cue's left side is worked out once per class: the work grows with the cues and mentions,
+        not with their product.
         """
         cues = self._cues_in(doc, s_start, s_end, anchors, mentions)
         if not cues:
             return []
+        sentence_start, sentence_end = sentence or (s_start, s_end)
+        cue_ends = [cue_match.end for cue_match in cues]
+        latest = _LatestByClass(mentions)
+        relevant: dict[str, list[int]] = {}  # right class -> indexes of the cues that can type it
+        left_sides: dict[tuple[int, str], list] = {}
         found: list[RelationCandidate] = []
-        for j, right in enumerate(mentions):
-            for cue_match in reversed(cues):
+        for right in mentions:
+            usable = relevant.get(right.cls)
+            if usable is None:
+                usable = relevant[right.cls] = [
+                    k for k, c in enumerate(cues) if any(r == right.cls for _, r in c.cue.pairs)
+                ]
+            # Cues ending after the mention starts are not before it (cues are sorted by end).
+            before = bisect_right(cue_ends, right.start)
+            for k in reversed(usable[: bisect_right(usable, before - 1)]):
+                cue_match = cues[k]
                 cue = cue_match.cue
-                if cue_match.end > right.start:
-                    continue
-                if any(
-                    (m.cls, right.cls) in cue.pairs and cue_match.end <= m.start
-                    for m in mentions[:j]
-                    if m.end <= right.start
-                ):
+                if latest.any_between(cue.pairs, right.cls, cue_match.end, right.start):
                     continue  # another subject stands between the cue and this mention
-                lefts = _left_side(doc, mentions, cue_match, right.cls)
+                lefts = left_sides.get((k, right.cls))
+                if lefts is None:
+                    lefts = left_sides[(k, right.cls)] = _left_side(doc, mentions, cue_match, right.cls)
                 if not lefts and cue.about_left and about and (about_cls, right.cls) in cue.pairs:
                     lefts = [(about, about_cls, 1.0)]
                 if not lefts:
@@ -338,7 +387,9 @@ class RelationTyper:
                     predicate, left_is_subject = cue.pairs[(cls, right.cls)]
                     subject, obj = (iri, right.concept) if left_is_subject else (right.concept, iri)
                     confidence = round(min(score, right.score) * _BASIS_CONFIDENCE["cue"], 3)
-                    found.append(RelationCandidate(subject, predicate, obj, s_start, s_end, "cue", confidence))
+                    found.append(
+                        RelationCandidate(subject, predicate, obj, sentence_start, sentence_end, "cue", confidence)
+                    )
                 break
         return found
 
@@ -357,8 +408,105 @@ def _text(doc: Doc, start: int, end: int) -> str:
     return span.text_with_ws if span is not None else ""
 
 
-def _inside_mention(mentions: list, start: int, end: int) -> bool:
-    return any(m.start < end and start < m.end for m in mentions)
+class _LatestByClass:
+    """Where the mentions of each class lie, to ask "is there one of these classes between two
+    offsets?" in a few steps. ``mentions`` in text order, as the linker leaves them."""
+
+    def __init__(self, mentions: list) -> None:
+        by_class: dict[str, list[tuple[int, int]]] = {}
+        for mention in mentions:
+            by_class.setdefault(mention.cls, []).append((mention.end, mention.start))
+        self._ends: dict[str, list[int]] = {}
+        self._latest_start: dict[str, list[int]] = {}  # the latest start among the mentions ending so far
+        for cls, spans in by_class.items():
+            spans.sort()
+            self._ends[cls] = [end for end, _ in spans]
+            latest, starts = -1, []
+            for _, start in spans:
+                latest = max(latest, start)
+                starts.append(latest)
+            self._latest_start[cls] = starts
+        self._lefts: dict[tuple[int, str], tuple[str, ...]] = {}
+
+    def any_between(self, pairs: dict, right_cls: str, start: int, end: int) -> bool:
+        """Whether a mention whose class ``pairs`` relates to ``right_cls`` lies within ``[start, end]``."""
+        lefts = self._lefts.get((id(pairs), right_cls))
+        if lefts is None:
+            lefts = self._lefts[(id(pairs), right_cls)] = tuple(cls for cls in self._ends if (cls, right_cls) in pairs)
+        for cls in lefts:
+            index = bisect_right(self._ends[cls], end) - 1
+            if index >= 0 and self._latest_start[cls][index] >= start:
+                return True
+        return False
+
+
+def cue_pieces(doc: Doc, start: int, end: int, mentions: list, limit: int = MAX_CUE_CHARS) -> list[tuple]:
+    """The pieces of a sentence read for cue words: ``(start, end, mentions in the piece)``.
+
+    A sentence of at most ``limit`` characters is one piece (with ``mentions`` itself); a longer
+    one is cut, from its start, where a token follows whitespace outside every mention, as far on
+    as ``limit`` allows (in text without spaces, between any two tokens outside a mention).
+
+    >>> from spacy.lang.en import English
+    >>> doc = English()("SQL and R " * 3)
+    >>> [(a, b) for a, b, _ in cue_pieces(doc, 0, 29, [], limit=12)]
+    [(0, 9), (10, 19), (20, 29)]
+    """
+    if end - start <= limit:
+        return [(start, end, mentions)]
+    sentence = doc.char_span(start, end, alignment_mode="expand")
+    if sentence is None:
+        return [(start, end, mentions)]
+    cuts, spaced = [], []  # token starts outside every mention; those after whitespace
+    ends_before: dict[int, int] = {}  # cut -> where the token before it ends (a piece ends there)
+    reach, m = -1, 0  # the furthest end of the mentions starting before the token
+    for token in sentence:
+        position = token.idx
+        while m < len(mentions) and mentions[m].start < position:
+            reach = max(reach, mentions[m].end)
+            m += 1
+        if position <= start or position < reach:
+            continue
+        previous = doc[token.i - 1]
+        cuts.append(position)
+        ends_before[position] = previous.idx + len(previous)
+        if previous.whitespace_:
+            spaced.append(position)
+    pieces, starts = [], [mention.start for mention in mentions]
+    position = start
+    while end - position > limit:
+        cut = _last_at_most(spaced, position, position + limit) or _last_at_most(cuts, position, position + limit)
+        if cut is None:  # no place to cut within the limit: at the next one
+            index = bisect_right(cuts, position)
+            if index == len(cuts):
+                break
+            cut = cuts[index]
+        pieces.append((position, ends_before[cut]))
+        position = cut
+    pieces.append((position, end))
+    return [(a, b, mentions[bisect_left(starts, a) : bisect_left(starts, b)]) for a, b in pieces]
+
+
+def _last_at_most(positions: list[int], after: int, limit: int) -> int | None:
+    """The last of the sorted ``positions`` above ``after`` and at most ``limit``, or None."""
+    index = bisect_right(positions, limit) - 1
+    return positions[index] if index >= 0 and positions[index] > after else None
+
+
+class _MentionCover:
+    """Whether some mention overlaps ``[start, end)``, in a few steps: ``mentions`` in text order."""
+
+    def __init__(self, mentions: list) -> None:
+        self._starts = [m.start for m in mentions]
+        self._furthest = []  # the furthest end among the mentions so far
+        furthest = -1
+        for mention in mentions:
+            furthest = max(furthest, mention.end)
+            self._furthest.append(furthest)
+
+    def __call__(self, start: int, end: int) -> bool:
+        index = bisect_left(self._starts, end) - 1  # the mentions starting before ``end``
+        return index >= 0 and self._furthest[index] > start
 
 
 def _left_side(doc: Doc, mentions: list, cue_match: _CueMatch, right_cls: str) -> list[tuple[str, str, float]]:

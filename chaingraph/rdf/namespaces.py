@@ -135,7 +135,9 @@ def resolve_concept(reference: str) -> str:
 
     Accepts ``cip:15.0613``, ``soc:17-2112`` (the O*NET occupation ``17-2112.00``),
     ``onet:17-2112.00``, ``isco:7212``, ``esco:skill/<uuid>``, any other ``prefix:code`` whose
-    prefix is a known scheme, or a full ``http(s)://`` IRI (returned as it is).
+    prefix is a known scheme, or a full ``http(s)://`` IRI (returned as it is). The result is
+    checked as an IRI (:func:`chaingraph.rdf.terms.parse_iri`), so that what a manifest or a
+    command line names can never become anything else in a query or a graph.
 
     >>> resolve_concept("cip:15.0613")
     'https://w3id.org/chaingraph/id/cip/15.0613'
@@ -143,8 +145,22 @@ def resolve_concept(reference: str) -> str:
     'https://w3id.org/chaingraph/id/onet/17-2112.00'
     >>> resolve_concept("isco:7212")
     'http://data.europa.eu/esco/isco/C7212'
+    >>> resolve_concept("http://exa mple.org/<bad>")
+    Traceback (most recent call last):
+        ...
+    chaingraph.rdf.namespaces.UnknownConceptCode: 'http://exa mple.org/<bad>' is not an IRI: Invalid IRI code point ' '
     """
-    reference = reference.strip()
+    iri = _resolve(reference.strip())
+    from chaingraph.rdf.terms import InvalidIRI, parse_iri
+
+    try:
+        parse_iri(iri)
+    except InvalidIRI as error:
+        raise UnknownConceptCode(str(error)) from None
+    return iri
+
+
+def _resolve(reference: str) -> str:
     if reference.startswith(("http://", "https://")):
         return reference
     if ":" not in reference:

@@ -40,6 +40,7 @@ from typing import NamedTuple
 import pyoxigraph as ox
 
 from chaingraph.rdf.namespaces import CG, CG_GRAPH, CG_ID, RDF, XSD
+from chaingraph.rdf.terms import parse_iri, term_text
 
 __all__ = [
     "RELATIONS_GRAPH",
@@ -259,7 +260,7 @@ def stored_support(db: ox.Store, graphs: list[str]) -> list[Support]:
     supports = []
     for graph in graphs:  # one query per graph: with the graph named, the store reads that graph only
         rows = db.query(
-            f"""PREFIX cg: <{CG}> SELECT ?s ?p ?o ?a ?score ?sentence WHERE {{ GRAPH <{graph}> {{
+            f"""PREFIX cg: <{CG}> SELECT ?s ?p ?o ?a ?score ?sentence WHERE {{ GRAPH {term_text(parse_iri(graph))} {{
               ?a a cg:Assertion ; cg:subject ?s ; cg:predicate ?p ; cg:object ?o ; cg:inDocument ?doc .
               OPTIONAL {{ ?a cg:evidence ?sentence }} OPTIONAL {{ ?a cg:score ?score }} }} }}"""
         )
@@ -280,11 +281,11 @@ def stored_support(db: ox.Store, graphs: list[str]) -> list[Support]:
 
 def remove_evidence(db: ox.Store, supports: Iterable[Support]) -> None:
     """Remove the evidence links of ``supports`` from the relations graph (before their documents go)."""
-    links = [
-        f"<{relation_iri(s.subject, s.predicate, s.object)}> {_EVIDENCE} <{a}> ."
-        for s in supports
-        for a in s.assertions
-    ]
+    # Every IRI here was read from the store; each is checked again and written by pyoxigraph.
+    links = []
+    for s in supports:
+        relation = term_text(parse_iri(relation_iri(s.subject, s.predicate, s.object)))
+        links += [f"{relation} {_EVIDENCE} {term_text(parse_iri(a))} ." for a in s.assertions]
     for start in range(0, len(links), 5000):
         db.update(f"DELETE DATA {{ GRAPH {_GRAPH} {{ {' '.join(links[start : start + 5000])} }} }}")
 

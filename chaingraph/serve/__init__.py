@@ -20,9 +20,11 @@ row limit: :mod:`chaingraph.serve.answers`) is sent as it is; answers to repeate
 are kept per generation in each process (:mod:`chaingraph.serve.cache`). A query still running
 at its time limit, or whose client has gone, cannot be interrupted: it is answered 503 and its
 process *retires*: the supervisor starts a replacement at once, the retiring process accepts no
-more connections, answers its other requests and exits, which ends the query. Updates run one
-at a time across the processes (a lock file in the store), each in a child process killed at the
-time limit, so the store stays as it was (:mod:`chaingraph.serve.updates`).
+more connections, answers its other requests and exits, which ends the query. Each process
+holds a read lease on the generation it answers from, so a build never removes it under a query
+(:mod:`chaingraph.locks`). Updates take the store's writer lock, as builds do, one at a time,
+each in a child process killed at the time limit, so the store stays as it was
+(:mod:`chaingraph.serve.updates`).
 
 Why, as measured on the 2-core x86_64 machine this was built on (shared with other jobs, so
 figures moved with its load), over the demo store (95 documents, 682 k triples), 50 keep-alive

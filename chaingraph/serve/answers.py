@@ -11,11 +11,17 @@ written row by row.
 from __future__ import annotations
 
 import threading
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from itertools import islice
+from pathlib import Path
 
 import pyoxigraph as ox
 
-from chaingraph.serve.results import OXIGRAPH_FORMATS, holds_more_than, write_boolean, write_solutions
+from chaingraph.locks import ReadLease, lease_generation
+from chaingraph.serve.results import OXIGRAPH_FORMATS, holds_more_than, write_boolean, write_solutions, xml_safe
+from chaingraph.sparql_guard import DEFAULT_GUARD, QueryRefused
 
 __all__ = ["SERIALIZED_LIMIT", "GRAPH_FORMATS", "TURTLE_PREFIXES", "ReadHandles", "evaluate"]
 
@@ -44,33 +50,72 @@ TURTLE_PREFIXES = {
 
 
 class ReadHandles:
-    """The read-only handle on the generation a request names, shared by the evaluation threads.
+    """The read-only handles on the generations requests name, shared by the evaluation threads.
 
-    A new generation (a build, an update) gets a new handle; the old one closes when the last
-    query reading it is done with it.
+    Each handle holds a read lease on its generation (:mod:`chaingraph.locks`), so no build or
+    update removes the generation while a query reads it. A new generation (a build, an update)
+    gets a new handle; the old one and its lease are let go when the last query reading it is done.
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._current: tuple[str | None, ox.Store] = (None, ox.Store())
+        self._current = _Handle(None, ox.Store(), None)
 
-    def get(self, generation: str | None) -> ox.Store:
-        """The handle on ``generation`` (a directory), or an empty store for ``None``.
+    @contextmanager
+    def reading(self, generation: str | None) -> Iterator[ox.Store]:
+        """The handle on ``generation`` (a directory), or an empty store for ``None``, for the block.
 
         Raises
         ------
         OSError
-            If the generation cannot be opened.
+            If the generation cannot be opened (FileNotFoundError: it was replaced and removed).
         """
-        known, store = self._current  # one read: the pair never mixes two generations
-        if known == generation:
-            return store
+        handle = self._take(generation)
+        try:
+            yield handle.store
+        finally:
+            with self._lock:
+                handle.readers -= 1
+                if not handle.readers and handle is not self._current:
+                    handle.close()
+
+    def _take(self, generation: str | None) -> _Handle:
         with self._lock:  # one opening per new generation, however many threads ask at once
-            known, store = self._current
-            if known != generation:
-                store = ox.Store.read_only(generation) if generation else ox.Store()
-                self._current = (generation, store)
-            return store
+            handle = self._current
+            if handle.generation != generation:
+                handle = _Handle.open(generation)
+                old, self._current = self._current, handle
+                if not old.readers:
+                    old.close()
+            handle.readers += 1
+            return handle
+
+
+class _Handle:
+    """One generation's read handle, its lease, and how many queries are reading it."""
+
+    def __init__(self, generation: str | None, store: ox.Store, lease: ReadLease | None) -> None:
+        self.generation, self.store, self.lease = generation, store, lease
+        self.readers = 0
+
+    @classmethod
+    def open(cls, generation: str | None) -> _Handle:
+        if generation is None:
+            return cls(None, ox.Store(), None)
+        lease = lease_generation(Path(generation))
+        if lease is None:
+            raise FileNotFoundError(f"the store generation {generation} was replaced and removed")
+        try:
+            return cls(generation, ox.Store.read_only(generation), lease)
+        except BaseException:
+            lease.release()
+            raise
+
+    def close(self) -> None:
+        """Drop the handle, then the lease (a writer may remove the generation from now on)."""
+        self.store = ox.Store()
+        if self.lease is not None:
+            self.lease.release()
 
 
 def evaluate(store: ox.Store, request: dict) -> tuple[dict, bytes]:
@@ -79,8 +124,16 @@ def evaluate(store: ox.Store, request: dict) -> tuple[dict, bytes]:
     ``request`` holds ``sparql``, ``solutions`` and ``graph`` (the negotiated format of each
     kind, or ``None``), ``max_rows``, ``truncate`` (cut a longer answer to ``max_rows`` rather
     than refuse it with 422) and either ``default_graph``/``named_graphs`` (lists of IRIs) or
-    neither, for the union of all graphs as the default graph.
+    neither, for the union of all graphs as the default graph. An error status comes with a
+    ``message`` for the client, a 500 also with the ``traceback`` for the server log. XML answers
+    are made well-formed whatever the literals hold (:func:`~chaingraph.serve.results.xml_safe`).
+    The query is checked first by ``request["guard"]`` (default: no SERVICE, the default limits):
+    a refused one is a 400 (:mod:`chaingraph.sparql_guard`).
     """
+    try:
+        (request.get("guard") or DEFAULT_GUARD).check_query(request["sparql"])
+    except QueryRefused as error:
+        return {"status": 400, "message": f"query refused: {error}"}, b""
     options: dict = {"use_default_graph_as_union": True}
     if request.get("default_graph") or request.get("named_graphs"):
         options = {
@@ -105,6 +158,8 @@ def evaluate(store: ox.Store, request: dict) -> tuple[dict, bytes]:
                 if document is not None:
                     if holds_more_than(fmt, document, max_rows):
                         return _too_long(max_rows, "solutions")
+                    if fmt == "xml":
+                        document = xml_safe(document)
                     return {"status": 200, "format": fmt, "truncated": False}, document
                 result = store.query(request["sparql"], **options)  # too long to keep whole: read the rows
             variables = [v.value for v in result.variables]
@@ -121,11 +176,13 @@ def evaluate(store: ox.Store, request: dict) -> tuple[dict, bytes]:
             return _too_long(max_rows, "triples")
         meta = {"status": 200, "format": fmt, "truncated": len(triples) > max_rows}
         prefixes = TURTLE_PREFIXES if fmt == "turtle" else None
-        return meta, ox.serialize(triples[:max_rows], format=GRAPH_FORMATS[fmt], prefixes=prefixes)
+        document = ox.serialize(triples[:max_rows], format=GRAPH_FORMATS[fmt], prefixes=prefixes)
+        return meta, xml_safe(document) if fmt == "rdfxml" else document
     except SyntaxError as error:
         return {"status": 400, "message": f"malformed SPARQL query: {error}"}, b""
     except (OSError, ValueError, RuntimeError) as error:
-        return {"status": 500, "message": f"query failed: {error}"}, b""
+        # The traceback is for the server log (the protocol writes it there), never for the client.
+        return {"status": 500, "message": f"query failed: {error}", "traceback": traceback.format_exc()}, b""
 
 
 class _Overflow(Exception):

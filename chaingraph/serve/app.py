@@ -16,13 +16,18 @@ Routes
 ``OPTIONS`` on any of these
     CORS preflight: any origin may send the methods and headers it asks for.
 
-Answers: 200 with the results; 400 for a malformed query (the parser's message is the body);
-403 for a refused update; 404 for another path; 405 for a method the path does not take; 406
-when the client accepts no format for the result; 413 for a request body over 16 MiB; 415 for a
-body type the protocol does not define; 422 for a result longer than the row limit; 431 for a
-request line and headers over 1 MiB; 503 when the query ran past the time limit (its serving
-process retires, which stops it: :mod:`chaingraph.serve.supervisor`) or no evaluation thread
-came free in time.
+Answers: 200 with the results; 400 for a malformed query (the parser's message is the body) or
+a ``default-graph-uri``/``named-graph-uri`` that is not an IRI; 403 for a refused update; 404 for
+another path; 405 for a method the path does not take; 406 when the client accepts no format for
+the result; 408 for a request that did not arrive whole within ``request_timeout`` (the
+connection is closed); 413 for a request body over 16 MiB; 415 for a body type the protocol does
+not define; 422 for a result longer than the row limit; 431 for a request line and headers over
+1 MiB; 500 when the server failed (the body names an error id, the server log has the traceback
+under it); 503 when the query ran past the time limit (its serving process retires, which stops
+it: :mod:`chaingraph.serve.supervisor`) or no evaluation thread came free in time.
+
+Fair sharing: in each serving process, a client (peer address) with fewer than ``client_limit``
+queries never waits behind a client with more (:mod:`chaingraph.serve.evaluator`).
 
 The row limit (``--max-rows``, solutions of a SELECT or triples of a CONSTRUCT/DESCRIBE): by
 default a longer result is refused with 422 and a message saying to page with LIMIT/OFFSET,
@@ -43,12 +48,16 @@ from importlib import resources
 from pathlib import Path
 
 from chaingraph.serve.cache import AnswerCache, Generation
-from chaingraph.serve.evaluator import Evaluator, default_threads
-from chaingraph.serve.http import Request, Response
+from chaingraph.serve.evaluator import Evaluator, default_client_limit, default_threads
+from chaingraph.serve.http import KEEP_ALIVE, REQUEST_TIMEOUT, Request, Response
 from chaingraph.serve.protocol import CORS_HEADERS, PROTOCOL_PATHS, TEXT_HEADERS, TRUNCATED_HEADER, SparqlProtocol
+from chaingraph.sparql_guard import SparqlGuard
 from chaingraph.store import open_store
 
-__all__ = ["ServeConfig", "Endpoint", "create_app", "serve", "default_workers", "TRUNCATED_HEADER"]
+__all__ = ["ServeConfig", "Endpoint", "create_app", "serve", "default_workers", "TRUNCATED_HEADER", "MIN_TOKEN_LENGTH"]
+
+#: Update tokens shorter than this draw a warning: a short token can be guessed.
+MIN_TOKEN_LENGTH = 16
 
 # What a browser may send cross-origin, answered to its preflight (OPTIONS) request.
 _PREFLIGHT = [
@@ -92,6 +101,19 @@ class ServeConfig:
     cache_mb:
         Memory for answers kept per store generation (repeated queries skip evaluation);
         0 turns the cache off. Default 64.
+    client_limit:
+        Queries a client (peer address) may have in a serving process before the next waits its
+        turn like everyone's: a client under it never waits behind one over it, its query gets a
+        thread of its own. Default half of ``threads``, at least 1.
+    request_timeout:
+        Seconds a request may take to arrive whole (line, headers, body) from its first byte;
+        then it is answered 408 and its connection closed. Default 30.
+    idle_timeout:
+        Seconds a kept-alive connection may wait for its next request before it is closed.
+        Default 5.
+    allow_service:
+        URL prefixes that SERVICE in a query (and LOAD in an update) may call; default none, so
+        nothing any client sends makes the server call another (:mod:`chaingraph.sparql_guard`).
     """
 
     store: Path
@@ -102,14 +124,39 @@ class ServeConfig:
     allow_update: bool = False
     update_token: str | None = None
     cache_mb: float = 64.0
+    client_limit: int | None = None
+    request_timeout: float = REQUEST_TIMEOUT
+    idle_timeout: float = KEEP_ALIVE
+    allow_service: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "allow_service", SparqlGuard(allow_service=tuple(self.allow_service)).allow_service)
         if str(self.store).startswith(("http://", "https://")):
             raise ValueError(f"{self.store}: chaingraph serve serves a store directory, not a remote endpoint")
         if self.timeout <= 0 or self.max_rows < 0 or self.workers < 1 or self.threads < 1 or self.cache_mb < 0:
             raise ValueError("timeout, workers and threads must be positive, max-rows and cache-mb not negative")
+        if self.client_limit is not None and self.client_limit < 1:
+            raise ValueError("--client-limit must be at least 1")
+        if self.request_timeout <= 0 or self.idle_timeout <= 0:
+            raise ValueError("--request-timeout and --idle-timeout must be positive")
         if self.allow_update and not self.update_token:
             raise ValueError("updates need a token: give --update-token or set CHAINGRAPH_UPDATE_TOKEN")
+
+    @property
+    def client_share(self) -> int:
+        """The ``client_limit`` in effect."""
+        return self.client_limit if self.client_limit is not None else default_client_limit(self.threads)
+
+    def warnings(self) -> list[str]:
+        """What in this configuration works but is unsafe, one line each (the server logs them)."""
+        token = self.update_token or ""
+        if self.allow_update and len(token) < MIN_TOKEN_LENGTH:
+            advice = "python -c 'import secrets; print(secrets.token_urlsafe())' makes one"
+            return [
+                f"the update token has {len(token)} characters: whoever guesses it can change the store; "
+                f"use {MIN_TOKEN_LENGTH} or more random ones ({advice})"
+            ]
+        return []
 
 
 class Endpoint:
@@ -197,7 +244,7 @@ def create_app(config: ServeConfig, on_retire: Callable[[str], None] | None = No
     """
     store = open_store(config.store)
     protocol = SparqlProtocol(
-        Evaluator(config.threads, on_retire),
+        Evaluator(config.threads, on_retire, config.client_share),
         Generation(store),
         AnswerCache(int(config.cache_mb * 2**20)) if config.cache_mb else None,
         str(store.path),
@@ -205,11 +252,19 @@ def create_app(config: ServeConfig, on_retire: Callable[[str], None] | None = No
         max_rows=config.max_rows,
         allow_update=config.allow_update,
         update_token=config.update_token,
+        guard=SparqlGuard(allow_service=config.allow_service),
     )
     return Endpoint(protocol)
 
 
-def serve(config: ServeConfig, host: str = "127.0.0.1", port: int = 7878, *, access_log: bool = False) -> None:
+def serve(
+    config: ServeConfig,
+    host: str = "127.0.0.1",
+    port: int = 7878,
+    *,
+    access_log: bool = False,
+    log_file: str | os.PathLike[str] | None = None,
+) -> None:
     """Run the endpoint until interrupted (Ctrl-C or SIGTERM stop it cleanly): ``config.workers``
     serving processes under a supervisor (:mod:`chaingraph.serve.supervisor`).
 
@@ -224,12 +279,16 @@ def serve(config: ServeConfig, host: str = "127.0.0.1", port: int = 7878, *, acc
         TCP port; default 7878 (Oxigraph's).
     access_log:
         Log one line per request (off by default: it costs throughput).
+    log_file:
+        Append the server log to this file too, with timestamps and the traceback of every
+        server error (500); standard error then gets one line per record, no tracebacks.
 
     Raises
     ------
     ServeError
-        If the address cannot be listened on or the serving processes cannot start.
+        If the address cannot be listened on, the log file cannot be written, or the serving
+        processes cannot start.
     """
     from chaingraph.serve.supervisor import supervise
 
-    supervise(config, host, port, access_log=access_log)
+    supervise(config, host, port, access_log=access_log, log_file=log_file)

@@ -7,6 +7,14 @@ stopped: pyoxigraph has no way to interrupt a query. So a query still running at
 (or when its client has gone) is answered 503 and the process *retires*: it tells its supervisor
 (which starts a replacement at once), stops accepting connections, finishes its other requests
 and exits, which ends the runaway query with it (:mod:`chaingraph.serve.supervisor`).
+
+Fair sharing: queries wait for a free thread first come, first served, except that a client (a
+peer address) with fewer than ``client_limit`` queries in the process never waits behind a client
+with more than that: when every thread is busy while another client holds more than its share,
+its query gets a thread of its own (at most ``threads`` such threads at once). So ten heavy
+queries from one client cannot make another client's quick query wait for their time limit, and
+a lone client (or every client behind one proxy) is served exactly as without sharing: its own
+second query still takes the thread its runaway one left free.
 """
 
 from __future__ import annotations
@@ -21,7 +29,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["Evaluator", "QueryTimeout", "default_threads"]
+__all__ = ["Evaluator", "QueryTimeout", "default_threads", "default_client_limit"]
 
 log = logging.getLogger("chaingraph.serve")
 
@@ -49,7 +57,7 @@ def _deliver(answer: asyncio.Future, result: Any, error: BaseException | None) -
 
 
 class _Job:
-    __slots__ = ("loop", "answer", "function", "args", "claim")
+    __slots__ = ("loop", "answer", "function", "args", "claim", "own_thread")
 
     def __init__(self, loop: asyncio.AbstractEventLoop, answer: asyncio.Future, function: Callable, args: tuple):
         self.loop = loop
@@ -59,6 +67,20 @@ class _Job:
         # Taken (popped: atomic under the GIL) by the thread that starts the job, or by the
         # request giving up on it before any thread did: never both.
         self.claim = [True]
+        self.own_thread = False  # run on a thread started for it (fair sharing), not by the pool
+
+    def run(self) -> None:
+        """On a thread: run the job unless the request gave it up, and hand the result over."""
+        try:
+            self.claim.pop()
+        except IndexError:
+            return  # the request gave up before its turn came
+        try:
+            result, error = self.function(*self.args), None
+        except BaseException as exception:  # handed to the request, which raises it
+            result, error = None, exception
+        with contextlib.suppress(RuntimeError):  # the loop has closed: nobody waits any more
+            self.loop.call_soon_threadsafe(_deliver, self.answer, result, error)
 
 
 class Evaluator:
@@ -71,14 +93,24 @@ class Evaluator:
     on_retire:
         Called once, on the event loop, when a query could not be stopped (it ran past its time
         limit, or its client left): the process must retire. ``None``: only log it.
+    client_limit:
+        Queries each client may have in the process before it waits its turn like everyone (see
+        the module's description); default :func:`default_client_limit` of ``threads``.
     """
 
-    def __init__(self, threads: int, on_retire: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self, threads: int, on_retire: Callable[[str], None] | None = None, client_limit: int | None = None
+    ) -> None:
         self.threads = max(1, threads)
         self.on_retire = on_retire
+        self.client_limit = max(1, client_limit if client_limit is not None else default_client_limit(self.threads))
         self.retiring: str | None = None
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._workers: list[threading.Thread] = []
+        # On the event loop only: calls running or waiting, in all and per client, and those on threads of their own.
+        self._calls = 0
+        self._held: dict[str, int] = {}
+        self._own_threads = 0
 
     def start(self) -> None:
         """Start the threads."""
@@ -100,19 +132,11 @@ class Evaluator:
     def _work(self) -> None:
         jobs = self._jobs
         while (job := jobs.get()) is not None:
-            try:
-                job.claim.pop()
-            except IndexError:
-                continue  # the request gave up before its turn came
-            try:
-                result, error = job.function(*job.args), None
-            except BaseException as exception:  # handed to the request, which raises it
-                result, error = None, exception
-            with contextlib.suppress(RuntimeError):  # the loop has closed: nobody waits any more
-                job.loop.call_soon_threadsafe(_deliver, job.answer, result, error)
+            job.run()
 
-    async def run(self, deadline: float, function: Callable[..., Any], *args: Any) -> Any:
-        """``function(*args)`` on an evaluation thread, by ``deadline`` (a :func:`time.monotonic` time).
+    async def run(self, deadline: float, function: Callable[..., Any], *args: Any, client: str = "") -> Any:
+        """``function(*args)`` on an evaluation thread, by ``deadline`` (a :func:`time.monotonic` time),
+        for ``client`` (a peer address: see the module's description on fair sharing).
 
         Raises
         ------
@@ -123,7 +147,15 @@ class Evaluator:
         loop = asyncio.get_running_loop()
         answer = loop.create_future()
         job = _Job(loop, answer, function, args)
-        self._jobs.put(job)
+        held = self._held.get(client, 0)
+        if self._calls >= self.threads and held < self.client_limit and self._others_beyond_share():
+            job.own_thread = True
+            self._own_threads += 1
+            threading.Thread(target=job.run, name="chaingraph-evaluation", daemon=True).start()
+        else:
+            self._jobs.put(job)
+        self._calls += 1
+        self._held[client] = held + 1
         # One timer that fails the answer's future, not a timeout context: this runs per request.
         timer = loop.call_at(loop.time() + (deadline - time.monotonic()), _expire, answer)
         try:
@@ -137,13 +169,28 @@ class Evaluator:
             raise
         finally:
             timer.cancel()
+            self._calls -= 1
+            held = self._held[client] - 1
+            if held:
+                self._held[client] = held
+            else:
+                del self._held[client]
+            if job.own_thread:
+                self._own_threads -= 1
+
+    def _others_beyond_share(self) -> bool:
+        """Whether a client holds more calls than its share while threads may still be started for others."""
+        if self._own_threads >= self.threads:
+            return False
+        return any(held > self.client_limit for held in self._held.values())
 
     def _give_up(self, job: _Job, reason: str) -> bool:
         """Withdraw ``job``; True if no thread had started it, else the process retires."""
         try:
             job.claim.pop()
         except IndexError:
-            self._add_thread()  # its thread is lost to the query: the other requests keep theirs
+            if not job.own_thread:
+                self._add_thread()  # its thread is lost to the query: the other requests keep theirs
             self.retire(reason)
             return False
         return True
@@ -156,6 +203,12 @@ class Evaluator:
         log.warning("%s: serving process %d retires, a new one takes its place", reason, os.getpid())
         if self.on_retire is not None:
             self.on_retire(reason)
+
+
+def default_client_limit(threads: int) -> int:
+    """Queries each client may have in a serving process before it waits its turn like everyone:
+    half the threads, at least one."""
+    return max(1, threads // 2)
 
 
 def default_threads() -> int:

@@ -11,7 +11,11 @@ written with one ``write``.
 What a connection does:
 
 * keeps itself alive between requests (HTTP/1.1 by default; HTTP/1.0 only when asked), and
-  closes after :data:`KEEP_ALIVE` seconds without a request;
+  closes after :data:`KEEP_ALIVE` seconds without a request (bytes that begin none, such as blank
+  lines, do not count);
+* gives a request :data:`REQUEST_TIMEOUT` seconds from its first byte to arrive whole (line,
+  headers and body), else answers 408 and closes: a client sending a byte at a time holds no
+  connection for long;
 * answers its requests one at a time, in order (pipelined ones wait their turn);
 * answers ``Expect: 100-continue``, refuses a body over :data:`MAX_BODY` bytes (413) or a request
   line and headers over :data:`MAX_HEAD` (431), and a malformed request (400), closing after these;
@@ -19,7 +23,9 @@ What a connection does:
 * stops reading while its client does not read the answers (flow control);
 * when the client leaves while a request is running, cancels the handler (which stops the query,
   :mod:`chaingraph.serve.evaluator`) once the request has run :data:`LEAVE_GRACE` seconds, so a
-  quick answer is let finish rather than stopped.
+  quick answer is let finish rather than stopped;
+* answers a handler's failure 500 with an error id, and logs the traceback under that id; the
+  answer never holds a traceback.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -46,7 +53,9 @@ __all__ = [
     "MAX_BODY",
     "MAX_HEAD",
     "KEEP_ALIVE",
+    "REQUEST_TIMEOUT",
     "LEAVE_GRACE",
+    "error_id",
 ]
 
 log = logging.getLogger("chaingraph.serve")
@@ -54,6 +63,7 @@ log = logging.getLogger("chaingraph.serve")
 MAX_BODY = 16 * 2**20  # bytes of a request body
 MAX_HEAD = 1 * 2**20  # bytes of a request line and headers (a SPARQL query may travel in the URL)
 KEEP_ALIVE = 5.0  # seconds an idle connection is kept open
+REQUEST_TIMEOUT = 30.0  # seconds a request may take to arrive whole, from its first byte
 LEAVE_GRACE = 0.2  # seconds a request whose client left may run on before it is stopped
 _PENDING = 32  # requests read ahead on one connection before reading pauses
 
@@ -74,6 +84,7 @@ class Request:
     keep_alive: bool
     version: str  # "1.1" or "1.0"
     target: bytes  # the request target as sent, for the access log
+    client: str = ""  # the peer's address (without its port): whose request it is, for fair sharing
 
     def header(self, name: bytes) -> bytes | None:
         """The first value of header ``name`` (lower-case), if any."""
@@ -94,6 +105,11 @@ class Refusal(Exception):
         self.status = status
 
 
+def error_id() -> str:
+    """A short random id for one failure: the answer names it, the log line with the details too."""
+    return secrets.token_hex(4)
+
+
 class HttpServer:
     """Connections on a listening socket, each request answered by ``handler``.
 
@@ -103,11 +119,25 @@ class HttpServer:
         Answers a request; an exception it raises is logged and answered 500.
     access_log:
         Log one line per request.
+    idle_timeout:
+        Seconds a connection may wait for its next request; default :data:`KEEP_ALIVE`.
+    request_timeout:
+        Seconds a request may take to arrive whole, from its first byte (then 408 and the
+        connection is closed); default :data:`REQUEST_TIMEOUT`.
     """
 
-    def __init__(self, handler: Handler, *, access_log: bool = False) -> None:
+    def __init__(
+        self,
+        handler: Handler,
+        *,
+        access_log: bool = False,
+        idle_timeout: float | None = None,
+        request_timeout: float | None = None,
+    ) -> None:
         self.handler = handler
         self.access_log = access_log
+        self.idle_timeout = idle_timeout
+        self.request_timeout = request_timeout
         self.connections: set[_Connection] = set()
         self.stopping = False
         self.date = formatdate(usegmt=True).encode("ascii")
@@ -144,13 +174,22 @@ class HttpServer:
             self._sweeper.cancel()
 
     def _sweep(self) -> None:
-        """Once a second: the ``Date`` of answers, and connections idle too long closed."""
+        """Once a second (more often for shorter timeouts): the ``Date`` of answers, connections
+        idle too long closed, and requests arriving too slowly refused (408)."""
         now = time.monotonic()
         self.date = formatdate(usegmt=True).encode("ascii")
+        idle_timeout = KEEP_ALIVE if self.idle_timeout is None else self.idle_timeout
+        request_timeout = REQUEST_TIMEOUT if self.request_timeout is None else self.request_timeout
         for connection in list(self.connections):
-            if connection.idle and now - connection.last_seen > KEEP_ALIVE:
-                connection.close()
-        self._sweeper = asyncio.get_running_loop().call_later(1.0, self._sweep)
+            if not connection.idle:
+                continue  # a request is being answered: the client waits for the server
+            if connection.reading_since is None or connection.paused:  # (paused: not reading answers)
+                if now - connection.idle_since > idle_timeout:
+                    connection.close()
+            elif now - connection.reading_since > request_timeout:
+                connection.time_out(request_timeout)
+        interval = min(1.0, max(0.05, min(idle_timeout, request_timeout) / 4))
+        self._sweeper = asyncio.get_running_loop().call_later(interval, self._sweep)
 
 
 class _Connection(asyncio.Protocol):
@@ -164,7 +203,8 @@ class _Connection(asyncio.Protocol):
         self.pending: deque[Request] = deque()
         self.running: asyncio.Task | None = None
         self.running_since = 0.0
-        self.last_seen = time.monotonic()
+        self.idle_since = time.monotonic()  # since when the connection waits for its client
+        self.reading_since: float | None = None  # since when a request is arriving (its first byte)
         self.paused = False  # the client is not reading its answers
         self.closed = False
         self.upgrade = False
@@ -185,6 +225,7 @@ class _Connection(asyncio.Protocol):
         self.transport = transport
         peer = transport.get_extra_info("peername")
         self.client = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else ""
+        self.peer = peer[0] if isinstance(peer, tuple) else ""
         self.server.connections.add(self)
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -201,7 +242,6 @@ class _Connection(asyncio.Protocol):
                 asyncio.get_running_loop().call_later(delay, task.cancel)
 
     def data_received(self, data: bytes) -> None:
-        self.last_seen = time.monotonic()
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade:
@@ -234,6 +274,7 @@ class _Connection(asyncio.Protocol):
     # ------------------------------------------------------------------ httptools callbacks
 
     def on_message_begin(self) -> None:
+        self.reading_since = time.monotonic()
         self._url, self._headers, self._body = b"", [], []
         self._head_size = self._body_size = 0
 
@@ -266,6 +307,7 @@ class _Connection(asyncio.Protocol):
         self._body.append(body)
 
     def on_message_complete(self) -> None:
+        self.reading_since = None
         url = self._url
         if not url.startswith(b"/"):  # absolute form (through a proxy), or "*"
             parsed = httptools.parse_url(url) if b"://" in url else None
@@ -284,6 +326,7 @@ class _Connection(asyncio.Protocol):
                 keep_alive=self.parser.should_keep_alive() and not self.upgrade,
                 version=self.parser.get_http_version(),
                 target=url,
+                client=self.peer,
             )
         )
         if len(self.pending) >= _PENDING:
@@ -314,9 +357,13 @@ class _Connection(asyncio.Protocol):
         except asyncio.CancelledError:
             self.running = None  # the client has gone: nobody to answer
             return
-        except Exception:
-            log.exception("answering %s %s", request.method, request.target[:200].decode("latin-1"))
-            status, headers, body = 500, _TEXT, b"the server failed to answer this request; see its log\n"
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException:  # also a panic on pyoxigraph's Rust side (pyo3's PanicException is no Exception)
+            failure = error_id()
+            log.exception("error %s answering %s %s", failure, request.method, request.target[:200].decode("latin-1"))
+            status, headers = 500, _TEXT
+            body = f"the server failed to answer this request (error {failure}); see its log\n".encode()
         self.running = None
         if self.closed:
             return
@@ -328,7 +375,9 @@ class _Connection(asyncio.Protocol):
             self._log("-", b"(unreadable request)", self._refusal.status)
             self.close()
         elif keep_alive:
-            self.last_seen = time.monotonic()
+            now = self.idle_since = time.monotonic()
+            if self.reading_since is not None:  # the next request was arriving meanwhile: its time starts now
+                self.reading_since = max(self.reading_since, now)
             self._next()
         else:
             self.close()
@@ -364,6 +413,10 @@ class _Connection(asyncio.Protocol):
         self._send(status, _TEXT, (message + "\n").encode("utf-8"), keep_alive=False)
         self._log("-", b"(unreadable request)", status)
         self.close()
+
+    def time_out(self, limit: float) -> None:
+        """Refuse the request arriving too slowly (408) and close."""
+        self._refuse(408, f"the request did not arrive whole within {limit:g} s; the connection is closed")
 
     def _log(self, method: str, target: bytes, status: int) -> None:
         if self.server.access_log:

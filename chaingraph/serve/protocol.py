@@ -14,16 +14,21 @@ from __future__ import annotations
 
 import binascii
 import hmac
+import logging
 import re
 import time
+from traceback import format_exc
 from urllib.parse import parse_qsl
+
+import pyoxigraph as ox
 
 from chaingraph.serve.answers import ReadHandles, evaluate
 from chaingraph.serve.cache import CACHE_HEADER, AnswerCache, Generation, is_volatile
 from chaingraph.serve.evaluator import Evaluator, QueryTimeout
 from chaingraph.serve.formats import MEDIA_TYPES, Choice, UnknownFormat, negotiate
-from chaingraph.serve.http import Refusal, Request, Response
+from chaingraph.serve.http import Refusal, Request, Response, error_id
 from chaingraph.serve.updates import UpdateBusy, apply_update
+from chaingraph.sparql_guard import DEFAULT_GUARD, QueryRefused, SparqlGuard
 
 __all__ = ["SparqlProtocol", "PROTOCOL_PATHS", "TRUNCATED_HEADER", "CORS_HEADERS", "TEXT_HEADERS", "parse_form"]
 
@@ -40,6 +45,8 @@ _FORM = "application/x-www-form-urlencoded"
 TEXT_HEADERS = [(b"content-type", b"text/plain; charset=utf-8"), *CORS_HEADERS]
 _RAW_TYPES = {name: media.encode("latin-1") for name, media in MEDIA_TYPES.items()}
 _BROKEN_ESCAPE = re.compile(rb"%(?![0-9A-Fa-f]{2})")
+
+log = logging.getLogger("chaingraph.serve")
 
 
 class SparqlProtocol:
@@ -70,8 +77,10 @@ class SparqlProtocol:
         max_rows: int,
         allow_update: bool = False,
         update_token: str | None = None,
+        guard: SparqlGuard | None = None,
     ) -> None:
         self.evaluator = evaluator
+        self.guard = guard or DEFAULT_GUARD  # what a query or update may do (no SERVICE by default)
         self.handles = ReadHandles()
         self.generation = generation
         self.cache = cache
@@ -129,7 +138,7 @@ class SparqlProtocol:
         if updates:
             if not post:
                 raise Refusal(400, "a SPARQL update must be sent with POST")
-            await self._update(updates[0], params, authorization)
+            await self._update(request, updates[0], params, authorization)
             return 204, CORS_HEADERS, b""
         formats = [v for k, v in params if k == "format"]
         try:
@@ -137,8 +146,8 @@ class SparqlProtocol:
         except UnknownFormat as error:
             raise Refusal(400, str(error)) from None
         dataset = (
-            [v for k, v in params if k == "default-graph-uri"],
-            [v for k, v in params if k == "named-graph-uri"],
+            _graph_iris(params, "default-graph-uri"),
+            _graph_iris(params, "named-graph-uri"),
         )
         truncate = any(k == "truncate" and v.lower() in ("true", "1", "yes") for k, v in params)
         return await self._query(request, queries[0], choice, dataset, truncate)
@@ -158,21 +167,22 @@ class SparqlProtocol:
             "graph": choice.graph,
             "max_rows": self.max_rows,
             "truncate": truncate,
+            "guard": self.guard,  # checked on the evaluation thread: a long text takes a while
         }
         if dataset[0] or dataset[1]:  # else the union of all graphs
             question["default_graph"], question["named_graphs"] = dataset
         deadline = time.monotonic() + self.timeout
-        run = self.evaluator.run
+        run, client = self.evaluator.run, request.client
         try:
-            meta, body = await run(deadline, self._evaluate, generation, question)
+            meta, body = await run(deadline, self._evaluate, generation, question, client=client)
             if meta["status"] == 500 and self.generation.current() != generation:
                 # A build replaced the generation under the query (its files may be gone): once more.
                 generation = self.generation.current()
-                meta, body = await run(deadline, self._evaluate, generation, question)
+                meta, body = await run(deadline, self._evaluate, generation, question, client=client)
         except QueryTimeout as error:
             raise Refusal(503, f"{error} ({self.timeout:g} s); narrow the query or add a LIMIT") from None
         if meta["status"] != 200:
-            raise Refusal(meta["status"], meta.get("message", ""))
+            raise Refusal(meta["status"], _logged(request, meta))
         headers = [(b"content-type", _RAW_TYPES[meta["format"]]), (b"vary", b"Accept"), *CORS_HEADERS]
         if meta.get("truncated"):
             headers.append((TRUNCATED_HEADER.lower().encode(), f"max-rows={self.max_rows}".encode()))
@@ -186,12 +196,14 @@ class SparqlProtocol:
     def _evaluate(self, generation: str | None, question: dict) -> tuple[dict, bytes]:
         """On an evaluation thread: the answer to ``question`` on ``generation``."""
         try:
-            store = self.handles.get(generation)
-        except OSError as error:
-            return {"status": 500, "message": f"cannot open the store: {error}"}, b""
-        return evaluate(store, question)
+            with self.handles.reading(generation) as store:  # no writer removes it while it is read
+                return evaluate(store, question)
+        except OSError as error:  # opening the generation failed (evaluate answers its own errors)
+            return {"status": 500, "message": f"cannot open the store: {error}", "traceback": format_exc()}, b""
 
-    async def _update(self, sparql: str, params: list[tuple[str, str]], authorization: str | None) -> None:
+    async def _update(
+        self, request: Request, sparql: str, params: list[tuple[str, str]], authorization: str | None
+    ) -> None:
         if not self.allow_update:
             raise Refusal(403, "this endpoint is read-only: updates need chaingraph serve --allow-update")
         scheme, _, token = (authorization or "").partition(" ")
@@ -202,6 +214,10 @@ class SparqlProtocol:
             )
         if any(k in ("using-graph-uri", "using-named-graph-uri") for k, _ in params):
             raise Refusal(400, "using-graph-uri and using-named-graph-uri are not supported; use USING in the update")
+        try:
+            self.guard.check_update(sparql)  # LOAD and SERVICE call out; a deep update crashes
+        except QueryRefused as error:
+            raise Refusal(400, f"update refused: {error}") from None
         deadline = time.monotonic() + self.timeout
         try:
             meta, _ = await apply_update(self.store_path, sparql, deadline)
@@ -210,7 +226,30 @@ class SparqlProtocol:
         except QueryTimeout as error:
             raise Refusal(503, f"{error} ({self.timeout:g} s); the store was left unchanged") from None
         if meta["status"] != 204:
-            raise Refusal(meta["status"], meta.get("message", ""))
+            raise Refusal(meta["status"], _logged(request, meta))
+
+
+def _graph_iris(params: list[tuple[str, str]], name: str) -> list[str]:
+    """The values of the dataset parameter ``name``, each checked to be an IRI (else 400 naming it)."""
+    values = [v for k, v in params if k == name]
+    for value in values:
+        try:
+            ox.NamedNode(value)
+        except ValueError as error:
+            raise Refusal(400, f"{name} {value[:200]!r} is not an absolute IRI: {error}") from None
+    return values
+
+
+def _logged(request: Request, meta: dict) -> str:
+    """The message for the client of a failed evaluation; a server error (500) is first logged
+    with its traceback under an error id, which the message names (the traceback stays here)."""
+    message = meta.get("message", "")
+    if meta["status"] < 500:
+        return message
+    failure = error_id()
+    details = {"details": meta.get("traceback") or "(no traceback)"}
+    log.error("error %s answering %s %s: %s", failure, request.method, request.path, message, extra=details)
+    return f"{message} (error {failure}; see the server log)"
 
 
 def parse_form(data: bytes) -> list[tuple[str, str]]:

@@ -15,12 +15,14 @@ number, a plain word (a string: ``kind=curriculum``), a quoted literal (``'"weld
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pyoxigraph as ox
+
+from chaingraph.rdf.terms import XSD, InvalidIRI, parse_iri, term_text
 from chaingraph.resources import ontologies_dir
 from chaingraph.store import QueryError
 
@@ -36,8 +38,8 @@ __all__ = [
 _SHIPPED = Path(__file__).resolve().parents[2] / "ontologies" / "queries"
 _PARAMETER_LINE = re.compile(r"^#\s*Parameter\s+\?(\w+)\s*:\s*(.*)$", re.IGNORECASE)
 _PREFIX = re.compile(r"PREFIX\s+([A-Za-z][\w.-]*)?:\s*<([^<>\s]*)>", re.IGNORECASE)
-_IRI = re.compile(r"[^<>\"{}|^`\\\s]+")
-_LITERAL = re.compile(r'"(?:[^"\\\n]|\\.)*"(?:@[A-Za-z]+(?:-[A-Za-z0-9]+)*|\^\^<[^<>"\s]+>)?')
+_LITERAL = re.compile(r'"((?:[^"\\\n]|\\.)*)"(?:@([A-Za-z]+(?:-[A-Za-z0-9]+)*)|\^\^<([^<>"\s]+)>)?')
+_ESCAPE = re.compile(r"\\(u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8}|.)")
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 
 
@@ -166,31 +168,56 @@ def _collect(params: Mapping[str, str | Sequence[str]] | Iterable[str]) -> dict[
 
 
 def _term(value: str, prefixes: dict[str, str], variable: str) -> str:
-    """The SPARQL term for one parameter value."""
+    """The SPARQL term for one parameter value: a checked pyoxigraph term, written by pyoxigraph."""
     from chaingraph.rdf.namespaces import UnknownConceptCode, resolve_concept
 
     value = value.strip()
-    if value.upper() == "UNDEF":
-        return "UNDEF"
-    if value.startswith("<") and value.endswith(">") and _IRI.fullmatch(value[1:-1]):
-        return value
-    if value.startswith(('"', "'")):
-        literal = '"' + value[1:-1] + '"' if value.startswith("'") and value.endswith("'") else value
-        if _LITERAL.fullmatch(literal):
-            return literal
-        raise NamedQueryError(f"?{variable}: {value!r} is not a well-formed literal (e.g. '\"welding\"@en')")
-    if _NUMBER.fullmatch(value):
-        return value
-    prefix, sep, local = value.partition(":")
-    if not sep:
-        # A plain word is a string (a document kind, a label), as a user would mean it.
-        return json.dumps(value, ensure_ascii=False)  # JSON's string escapes are valid in SPARQL
-    if prefix in prefixes and not local.startswith("//") and _IRI.fullmatch(local):
-        return f"<{prefixes[prefix]}{local}>"
     try:
-        iri = resolve_concept(value)
-    except UnknownConceptCode as error:
+        if value.upper() == "UNDEF":
+            return "UNDEF"
+        if value.startswith("<") and value.endswith(">"):
+            return term_text(parse_iri(value[1:-1]))
+        if value.startswith(('"', "'")):
+            return term_text(_literal(value, variable))
+        if _NUMBER.fullmatch(value):
+            kind = "double" if "e" in value.lower() else "decimal" if "." in value else "integer"
+            return term_text(ox.Literal(value, datatype=ox.NamedNode(XSD + kind)))
+        prefix, sep, local = value.partition(":")
+        if not sep:
+            # A plain word is a string (a document kind, a label), as a user would mean it.
+            return term_text(ox.Literal(value))
+        if prefix in prefixes and not local.startswith("//"):
+            return term_text(parse_iri(prefixes[prefix] + local))
+        return term_text(parse_iri(resolve_concept(value)))
+    except (InvalidIRI, UnknownConceptCode) as error:
         raise NamedQueryError(f"?{variable}: {error}") from None
-    if not _IRI.fullmatch(iri):
-        raise NamedQueryError(f"?{variable}: {value!r} is not a valid IRI")
-    return f"<{iri}>"
+
+
+def _literal(value: str, variable: str) -> ox.Literal:
+    """A quoted parameter value (``'"welding"@en'``, ``'welding'``) as a literal."""
+    text = '"' + value[1:-1] + '"' if value.startswith("'") and value.endswith("'") else value
+    found = _LITERAL.fullmatch(text)
+    if found is None:
+        raise NamedQueryError(f"?{variable}: {value!r} is not a well-formed literal (e.g. '\"welding\"@en')")
+    body, language, datatype = found.group(1), found.group(2), found.group(3)
+    try:
+        lexical = _ESCAPE.sub(_unescape, body)
+    except KeyError as error:
+        escape = "\\" + error.args[0]
+        raise NamedQueryError(f"?{variable}: {value!r} holds the escape {escape}, which SPARQL has not") from None
+    try:
+        if language:
+            return ox.Literal(lexical, language=language)
+        return ox.Literal(lexical, datatype=parse_iri(datatype)) if datatype else ox.Literal(lexical)
+    except ValueError as error:
+        raise NamedQueryError(f"?{variable}: {value!r}: {error}") from None
+
+
+_ESCAPES = {"t": "\t", "b": "\b", "n": "\n", "r": "\r", "f": "\f", '"': '"', "'": "'", "\\": "\\"}
+
+
+def _unescape(match: re.Match) -> str:
+    escape = match.group(1)
+    if escape[0] in "uU":
+        return chr(int(escape[1:], 16))
+    return _ESCAPES[escape]

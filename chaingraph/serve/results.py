@@ -31,7 +31,14 @@ from xml.sax.saxutils import escape, quoteattr
 
 import pyoxigraph as ox
 
-__all__ = ["SOLUTION_FORMATS", "OXIGRAPH_FORMATS", "write_solutions", "write_boolean", "holds_more_than"]
+__all__ = [
+    "SOLUTION_FORMATS",
+    "OXIGRAPH_FORMATS",
+    "write_solutions",
+    "write_boolean",
+    "holds_more_than",
+    "xml_safe",
+]
 
 _XSD = "http://www.w3.org/2001/XMLSchema#"
 _XSD_STRING = _XSD + "string"
@@ -48,6 +55,18 @@ _BARE_TSV = {
 }
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
+
+# A TSV literal is a Turtle string: its separators (tab, line breaks), quote and backslash escaped,
+# the rest as it is, as pyoxigraph writes it (``\u0007`` is Turtle too, but rdflib's TSV reader
+# does not read it).
+_TSV_ESCAPES = str.maketrans({"\t": "\\t", "\n": "\\n", "\r": "\\r", '"': '\\"', "\\": "\\\\"})
+
+# What XML 1.0 cannot carry, not even as a character reference: the C0 controls but tab, line feed
+# and carriage return, and U+FFFE, U+FFFF (UTF-8 EF BF BE/BF; no surrogate reaches here: RDF text is
+# Unicode scalar values). A raw carriage return is allowed but read back as a line feed.
+_NOT_XML = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]|\xef\xbf[\xbe\xbf]")
+_XML_SUSPECT_BYTES = bytes([*range(0x09), 0x0B, 0x0C, 0x0D, *range(0x0E, 0x20)])
+_REPLACEMENT = "\ufffd".encode()
 
 
 # ---------------------------------------------------------------------- JSON
@@ -120,6 +139,29 @@ def _xml_term(term: Term) -> str:
     return f"<literal{attributes}>{escape(term.value)}</literal>"
 
 
+def xml_safe(document: bytes) -> bytes:
+    """An XML document (UTF-8) made well-formed whatever its literals hold.
+
+    pyoxigraph (and :func:`xml.sax.saxutils.escape`) escape the markup in a literal's text, not the
+    rest, so a literal holding a control character made an answer no XML parser reads. Each
+    character XML 1.0 forbids becomes U+FFFD (the replacement character: the answer says something
+    was there; JSON and the RDF syntaxes carry it exactly), and a raw carriage return becomes
+    ``&#13;``, so that it is read back as itself. Only literal text can hold either (IRIs, language
+    tags and blank node names cannot), so the document is mended byte by byte; one that needs
+    nothing (nearly all) is returned as it is.
+
+    >>> xml_safe(b"<literal>tab\\t, bell \\x07, CR \\r</literal>")
+    b'<literal>tab\\t, bell \\xef\\xbf\\xbd, CR &#13;</literal>'
+    """
+    if (
+        len(document.translate(None, _XML_SUSPECT_BYTES)) == len(document)
+        and b"\xef\xbf\xbe" not in document
+        and b"\xef\xbf\xbf" not in document
+    ):
+        return document
+    return _NOT_XML.sub(_REPLACEMENT, document).replace(b"\r", b"&#13;")
+
+
 def _xml(variables: Sequence[str], rows: Sequence[ox.QuerySolution]) -> bytes:
     parts = ['<?xml version="1.0"?><sparql xmlns="http://www.w3.org/2005/sparql-results#"><head>']
     parts.extend(f"<variable name={quoteattr(name)}/>" for name in variables)
@@ -132,7 +174,7 @@ def _xml(variables: Sequence[str], rows: Sequence[ox.QuerySolution]) -> bytes:
                 parts.append(f"<binding name={quoteattr(name)}>{_xml_term(term)}</binding>")
         parts.append("</result>")
     parts.append("</results></sparql>")
-    return "".join(parts).encode("utf-8")
+    return xml_safe("".join(parts).encode("utf-8"))
 
 
 # ---------------------------------------------------------------------- CSV and TSV
@@ -165,11 +207,17 @@ def _tsv_value(term: Term | None) -> str:
     if isinstance(term, ox.Triple):
         parts = (term.subject, term.predicate, term.object)
         return "<<( " + " ".join(_tsv_value(part) for part in parts) + " )>>"
-    if isinstance(term, ox.Literal) and not term.language:
-        bare = _BARE_TSV.get(term.datatype.value)
-        if bare is not None and bare.fullmatch(term.value):
-            return term.value
-    return str(term)  # N-Triples syntax, which escapes tabs and line breaks inside literals
+    if not isinstance(term, ox.Literal):
+        return str(term)  # an IRI or a blank node, in N-Triples syntax
+    text = '"' + term.value.translate(_TSV_ESCAPES) + '"'
+    if term.language:
+        direction = f"--{term.direction}" if term.direction is not None else ""
+        return f"{text}@{term.language}{direction}"
+    datatype = term.datatype.value
+    bare = _BARE_TSV.get(datatype)
+    if bare is not None and bare.fullmatch(term.value):
+        return term.value
+    return text if datatype == _XSD_STRING else f"{text}^^<{datatype}>"
 
 
 def _tsv(variables: Sequence[str], rows: Sequence[ox.QuerySolution]) -> bytes:

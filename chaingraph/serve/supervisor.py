@@ -35,7 +35,7 @@ from pathlib import Path
 
 from chaingraph.serve.processes import die_with_parent, module_command
 
-__all__ = ["ServeError", "supervise", "main"]
+__all__ = ["ServeError", "supervise", "configure_log", "main"]
 
 log = logging.getLogger("chaingraph.serve")
 
@@ -56,7 +56,9 @@ class ServeError(RuntimeError):
     """The endpoint cannot run: the address is taken, or the serving processes do not start."""
 
 
-def supervise(config, host: str, port: int, *, access_log: bool = False) -> None:
+def supervise(
+    config, host: str, port: int, *, access_log: bool = False, log_file: str | os.PathLike[str] | None = None
+) -> None:
     """Listen on ``host:port`` and keep ``config.workers`` serving processes answering until a
     SIGTERM or SIGINT (Ctrl-C), then stop them cleanly.
 
@@ -68,13 +70,22 @@ def supervise(config, host: str, port: int, *, access_log: bool = False) -> None
         The address to listen on.
     access_log:
         Log one line per request.
+    log_file:
+        Also append the log to this file, with timestamps and tracebacks (see :func:`configure_log`).
 
     Raises
     ------
     ServeError
-        If the address cannot be listened on, or the serving processes do not start.
+        If the address cannot be listened on, the log file cannot be written, or the serving
+        processes do not start.
     """
-    _log_in_columns()
+    log_file = str(log_file) if log_file is not None else None
+    try:
+        configure_log(log_file)
+    except OSError as error:
+        raise ServeError(f"{log_file}: cannot write the log: {error.strerror or error}") from None
+    for warning in config.warnings():
+        log.warning("%s", warning)
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     try:
         listener = socket.create_server((host, port), family=family, backlog=2048)
@@ -83,6 +94,7 @@ def supervise(config, host: str, port: int, *, access_log: bool = False) -> None
     settings = {
         "config": {**dataclasses.asdict(config), "store": str(config.store)},
         "access_log": access_log,
+        "log_file": log_file,
         "listener": listener.fileno(),
         "parent": os.getpid(),
     }
@@ -240,18 +252,54 @@ class _Supervisor:
 
 
 class _Columns(logging.Formatter):
-    """``INFO:     message``: the level in a column, then the message."""
+    """``INFO:     message``: the level in a column, then the message; with ``details``, the
+    traceback of a failure below it (``exc_info``, or the ``details`` a record carries: the
+    traceback of a failure in an evaluation thread or an update process)."""
+
+    def __init__(self, *, details: bool, timestamps: bool = False) -> None:
+        super().__init__()
+        self.details = details
+        self.timestamps = timestamps
 
     def format(self, record: logging.LogRecord) -> str:
-        return f"{record.levelname + ':':<9} {record.getMessage()}"
+        text = f"{record.levelname + ':':<9} {record.getMessage()}"
+        if self.timestamps:
+            text = f"{self.formatTime(record)} [{record.process}] {text}"
+        if not self.details:
+            return text
+        if record.exc_info:
+            text += "\n" + self.formatException(record.exc_info).rstrip("\n")
+        details = getattr(record, "details", None)
+        if details:
+            text += "\n" + str(details).rstrip("\n")
+        return text
 
 
-def _log_in_columns() -> None:
-    if log.handlers:
-        return
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(_Columns())
-    log.addHandler(handler)
+def configure_log(log_file: str | None = None) -> None:
+    """The server log (logger ``chaingraph.serve``): on standard error, with the tracebacks of
+    server errors; with ``log_file``, also appended to that file with timestamps and the
+    tracebacks, standard error then keeping one line per record.
+
+    Raises
+    ------
+    OSError
+        If ``log_file`` cannot be opened for appending.
+    """
+    handlers: list[logging.Handler] = []
+    if log_file is not None:
+        # Every serving process appends to the file on its own (O_APPEND: a record of a few KiB
+        # is one write, so records of several processes do not mix).
+        handlers.append(logging.FileHandler(log_file, mode="a", encoding="utf-8"))
+        handlers[-1].setFormatter(_Columns(details=True, timestamps=True))
+    for old in [h for h in log.handlers if getattr(h, "chaingraph_serve", False)]:
+        log.removeHandler(old)
+        old.close()
+    if not log.handlers:  # unless the program running the server logs its own way
+        handlers.append(logging.StreamHandler(sys.stderr))
+        handlers[-1].setFormatter(_Columns(details=log_file is None))
+    for handler in handlers:
+        handler.chaingraph_serve = True  # type: ignore[attr-defined]  (ours, replaced on the next call)
+        log.addHandler(handler)
     log.setLevel(logging.INFO)
     log.propagate = False
 
@@ -264,7 +312,7 @@ def main() -> None:
     settings = json.loads(sys.stdin.buffer.read())
     if not die_with_parent(settings["parent"]):
         return
-    _log_in_columns()
+    configure_log(settings.get("log_file"))
     try:  # uvloop: a faster event loop, where it exists
         from uvloop import run
     except ImportError:
@@ -303,7 +351,12 @@ async def _serve(settings: dict, tell) -> None:
         stop_within(config.timeout + _GRACE)
 
     endpoint = create_app(config, on_retire=retire)
-    server = HttpServer(endpoint.respond, access_log=settings["access_log"])
+    server = HttpServer(
+        endpoint.respond,
+        access_log=settings["access_log"],
+        idle_timeout=config.idle_timeout,
+        request_timeout=config.request_timeout,
+    )
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop_within, _GRACE)
     endpoint.start()
