@@ -360,6 +360,35 @@ def test_api_extract_refuses_lone_surrogates():
 # --- an empty or unreadable corpus -------------------------------------------------------------
 
 
+def test_manifest_paths_no_file_can_have(tmp_path):
+    """Found by the fuzz suite: a NUL or a name longer than the file system allows aborted the whole read."""
+    long_name = "a" * 300 + ".txt"
+    corpus = write_corpus(tmp_path / "corpus", {"b.txt": "Welders use SQL.\n"})
+    rows_ = [{"path": "x\x00.txt"}, {"path": long_name}, {"path": "b.txt", "lang": "aa-0"}]
+    (corpus / "manifest.jsonl").write_text("\n".join(json.dumps(row) for row in rows_) + "\n", encoding="utf-8")
+
+    read = read_corpus(corpus)
+
+    assert [d.path for d in read.documents] == ["b.txt"]
+    assert read.documents[0].lang == "en"  # "aa-0" is no BCP 47 tag (a one-letter subtag opens an extension)
+    assert problems(read) == [
+        (long_name, "error", "listed in manifest.jsonl line 2 but the file does not exist"),
+        (
+            "b.txt",
+            "warning",
+            "manifest.jsonl line 3: lang 'aa-0' is not a BCP-47 tag such as 'en' or 'zh-CN'; detecting it",
+        ),
+        ("x\x00.txt", "error", "manifest.jsonl line 1: the path holds a NUL character, which no file name can"),
+    ]
+    nul = next(problem for problem in read.problems if problem.path.startswith("x"))
+    assert str(nul).startswith("error: x\\x00.txt: ")  # printed escaped, on one line
+
+
+def test_problem_lines_escape_line_breaks_and_controls():
+    problem = CorpusProblem("\n0.txt", "bad \x1b[31m\u2028 text")
+    assert str(problem) == "error: \\n0.txt: bad \\x1b[31m\\u2028 text"
+
+
 class TestEmptyCorpus:
     @pytest.fixture
     def store(self, tmp_path, mini_env):

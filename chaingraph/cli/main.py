@@ -128,9 +128,12 @@ def _options(
 
 def _print_problems(problems) -> None:
     """Each corpus problem on one line: severity, path, reason (also logged, under ``--log``)."""
+    from chaingraph.corpus.document import one_line
+
     for problem in problems:
         colour = "red" if problem.severity == "error" else "yellow"
-        line = escape(f"{problem.path}: {problem.reason}")  # a file may be named "[red].txt"
+        # A file may be named "[red].txt", or hold a line break: one line, no markup.
+        line = escape(f"{one_line(problem.path)}: {one_line(problem.reason)}")
         err.print(f"[{colour}]{problem.severity}:[/{colour}] {line}", markup=True, soft_wrap=True)
         logger.warning("%s", problem)
 

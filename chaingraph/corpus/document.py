@@ -189,4 +189,19 @@ class CorpusProblem:
     severity: Literal["error", "warning"] = "error"
 
     def __str__(self) -> str:
-        return f"{self.severity}: {self.path}: {self.reason}"
+        return f"{self.severity}: {one_line(self.path)}: {one_line(self.reason)}"
+
+
+# Characters that would break a problem's one line or reach the terminal as commands: C0 and C1
+# controls, DEL, and the Unicode line and paragraph separators.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def one_line(text: str) -> str:
+    r"""``text`` safe to print as part of one line: control characters and line breaks escaped.
+
+    >>> one_line("a\nb\x1b[31m")
+    'a\\nb\\x1b[31m'
+    """
+    escaped = _UNPRINTABLE.sub(lambda match: match.group().encode("unicode_escape").decode("ascii"), text)
+    return escaped.encode("utf-8", "backslashreplace").decode("utf-8")  # lone surrogates too

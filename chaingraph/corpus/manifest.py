@@ -17,6 +17,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+import pyoxigraph as ox
+
 from chaingraph.corpus.document import KINDS, CorpusProblem, replace_surrogates
 from chaingraph.corpus.paths import name_problem, outside_target, printable, real_root
 from chaingraph.corpus.readers import SUPPORTED_SUFFIXES, is_supported
@@ -41,6 +43,16 @@ COLUMNS = ("path", "title", "kind", "lang", "date", "issuer", "about")
 
 _DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 _LANG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
+
+
+def _storable_tag(lang: str) -> bool:
+    """Whether the store takes ``lang`` as a language tag: BCP 47's rules go further than the pattern
+    (``aa-0`` is no tag: a one-character subtag opens an extension that must follow)."""
+    try:
+        ox.Literal("", language=lang)
+    except ValueError:
+        return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -142,7 +154,7 @@ def check_metadata(raw: Mapping[str, object], where: str, path: str) -> tuple[Me
     lang = _clean(raw.get("lang"))
     if lang is not None:
         lang = lang.replace("_", "-")
-        if _LANG.match(lang):
+        if _LANG.match(lang) and _storable_tag(lang):
             # Primary language subtags are lower case by convention ("EN-gb" -> "en-gb").
             primary, _, rest = lang.partition("-")
             lang = primary.lower() + ("-" + rest if rest else "")
@@ -218,9 +230,11 @@ def _kind(path: Path, snapshot: Snapshot | None, inside: str | None) -> str:
         return "file" if stat.S_ISREG(info.st_mode) else "other"
     if inside is not None and outside_target(path, inside) is not None:
         return "outside"
-    if not path.exists():
+    try:
+        info = path.stat()
+    except OSError:  # no such file, a symlink loop, a name too long to be a file's
         return "missing"
-    return "file" if path.is_file() else "other"
+    return "file" if stat.S_ISREG(info.st_mode) else "other"
 
 
 def read_manifest(root: Path, snapshot: Snapshot | None = None, *, follow_links: bool = False) -> Manifest:

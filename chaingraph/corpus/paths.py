@@ -49,6 +49,8 @@ def name_problem(name: str) -> str | None:
     >>> name_problem("bad\\udcff.txt")
     'the file name is not valid UTF-8 (byte 0xff); rename the file to build it'
     """
+    if "\x00" in name:  # a manifest can hold one; no file name can
+        return "the path holds a NUL character, which no file name can"
     if name.isascii():  # the common case, in C
         return None
     for character in name:

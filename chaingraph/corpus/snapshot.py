@@ -62,9 +62,9 @@ def _state(path: str | Path, inside: str | None = None) -> tuple[str, os.stat_re
     try:
         info = os.stat(path)
     except OSError as error:
-        # The errors for which Path.exists() says False: no such path, a parent that is a file,
-        # a symlink loop.
-        if error.errno in (errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP):
+        # The errors for which Path.exists() says False (no such path, a parent that is a file, a
+        # symlink loop), and a name too long to be any file's (a manifest row can hold one).
+        if error.errno in (errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP, errno.ENAMETOOLONG):
             return _MISSING, None
         raise
     return (_EXISTS if _is_file(info) else _OTHER), info
