@@ -26,10 +26,8 @@ import os
 import platform
 import random
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -71,22 +69,10 @@ def write_long_document(folder: Path, megabytes: float, *, seed: int = 7, one_li
 
 def measure_build(corpus: Path, store: Path, workers: int, max_document_mb: float) -> dict:
     """One build in a child process: wall time and the peak memory of its process tree."""
-    from run_all import TreeMemory
+    from run_all import measured_build
 
     load_before = os.getloadavg()
-    started = time.perf_counter()
-    process = subprocess.Popen(
-        [sys.executable, "-c", _BUILD, str(corpus), str(store), str(workers), str(max_document_mb)],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    memory = TreeMemory(process.pid)
-    out, _ = process.communicate()
-    memory.stop()
-    wall = time.perf_counter() - started
-    if process.returncode != 0:
-        raise SystemExit(f"the build of {corpus} failed (exit {process.returncode})")
-    result = json.loads(out.strip().splitlines()[-1])
+    result, wall, memory = measured_build(_BUILD, corpus, store, workers, max_document_mb)
     result.update(
         workers=workers,
         wall_seconds=round(wall, 1),

@@ -142,22 +142,26 @@ print(json.dumps({"seconds": time.perf_counter() - started, "extracted": report.
 """
 
 
-def run_build(corpus: Path, store: Path, workers: int, profile: str) -> dict:
-    """One build in a child process: its own timing, the wall time and the memory of its tree."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+def measured_build(script: str, corpus: Path, *args: object) -> tuple[dict, float, TreeMemory]:
+    """Run a build ``script`` (``python -c``, given the corpus and ``args``) in a child process while
+    sampling the memory of its tree; (the JSON its last line printed, wall seconds, the memory)."""
     started = time.perf_counter()
     process = subprocess.Popen(
-        [sys.executable, "-c", _BUILD, str(corpus), str(store), str(workers), profile],
-        stdout=subprocess.PIPE,
-        text=True,
+        [sys.executable, "-c", script, str(corpus), *map(str, args)], stdout=subprocess.PIPE, text=True
     )
     memory = TreeMemory(process.pid)
     out, _ = process.communicate()
     memory.stop()
     wall = time.perf_counter() - started
     if process.returncode != 0:
-        raise SystemExit(f"the build failed (exit {process.returncode})")
-    result = json.loads(out.strip().splitlines()[-1])
+        raise SystemExit(f"the build of {corpus} failed (exit {process.returncode})")
+    return json.loads(out.strip().splitlines()[-1]), wall, memory
+
+
+def run_build(corpus: Path, store: Path, workers: int, profile: str) -> dict:
+    """One build in a child process: its own timing, the wall time and the memory of its tree."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    result, wall, memory = measured_build(_BUILD, corpus, store, workers, profile)
     result.update(
         wall_seconds=wall,
         peak_pss_gib=memory.peak_pss / 2**20,

@@ -52,3 +52,15 @@ def all_quads(store) -> set[str]:
 def welding_corpus(folder):
     """A curriculum about CIP 48.0508 and a standard about O*NET 51-4121.06, with their manifest."""
     return write_corpus(folder, {"welding.md": CURRICULUM, "welder.txt": STANDARD}, WELDING_MANIFEST)
+
+
+def built_welding_store(folder, ontologies):
+    """``folder/store``: the welding corpus (in ``folder/corpus``) built with the vocabularies in ``ontologies``."""
+    import pytest  # only tests call this
+
+    corpus = welding_corpus(folder / "corpus")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CHAINGRAPH_ONTOLOGIES", str(ontologies))
+        patch.setenv("CHAINGRAPH_CACHE", str(folder / "cache"))
+        api.build(corpus, folder / "store")
+    return folder / "store"

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+from corpus_helpers import built_welding_store
 from typer.testing import CliRunner
 
 from chaingraph import api
@@ -189,13 +190,7 @@ def get(server: Server, sparql: str, *, accept: str | None = None, **params: str
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory, mini_ontologies) -> Path:
-    folder = tmp_path_factory.mktemp("serve")
-    corpus = write_corpus(folder / "corpus", {"welding.md": CURRICULUM, "welder.txt": STANDARD}, MANIFEST)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("CHAINGRAPH_ONTOLOGIES", str(mini_ontologies))
-        patch.setenv("CHAINGRAPH_CACHE", str(folder / "cache"))
-        api.build(corpus, folder / "store")
-    return folder / "store"
+    return built_welding_store(tmp_path_factory.mktemp("serve"), mini_ontologies)
 
 
 @pytest.fixture(scope="module")

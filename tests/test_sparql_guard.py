@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
-from corpus_helpers import CURRICULUM, STANDARD, WELDING_MANIFEST, write_corpus
+from corpus_helpers import CURRICULUM, built_welding_store, write_corpus
 from test_serve import Server, children, get, http
 from typer.testing import CliRunner
 
@@ -334,13 +334,7 @@ class TestLimits:
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory, mini_ontologies) -> Path:
-    folder = tmp_path_factory.mktemp("guard")
-    corpus = write_corpus(folder / "corpus", {"welding.md": CURRICULUM, "welder.txt": STANDARD}, WELDING_MANIFEST)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("CHAINGRAPH_ONTOLOGIES", str(mini_ontologies))
-        patch.setenv("CHAINGRAPH_CACHE", str(folder / "cache"))
-        api.build(corpus, folder / "store")
-    return folder / "store"
+    return built_welding_store(tmp_path_factory.mktemp("guard"), mini_ontologies)
 
 
 class TestPython:
