@@ -46,12 +46,10 @@ one transaction, recomputes it from every assertion instead.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import gzip
 import hashlib
 import io
 import json
-import math
 import os
 import re
 import sys
@@ -64,7 +62,6 @@ from typing import TYPE_CHECKING
 import pyoxigraph as ox
 
 from chaingraph.corpus import (
-    Corpus,
     CorpusProblem,
     Document,
     EmptyCorpusError,
@@ -305,25 +302,6 @@ def _unknown_abouts(db, documents: Iterable[Document]) -> set[str]:
 MAX_DOCUMENT_MB = 25.0
 
 
-def _without_large_documents(corpus: Corpus, limit: float) -> Corpus:
-    """``corpus`` without its documents of more than ``limit`` MB of text, each named by an error."""
-    kept, refused = [], []
-    for document in corpus.documents:
-        text = document.text
-        size = len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
-        if size <= limit * 1e6:
-            kept.append(document)
-            continue
-        reason = (
-            f"{size / 1e6:,.2f} MB of text, more than the {limit:g} MB a document may have; not built "
-            f"(--max-document-mb {math.ceil(size / 1e6)} or more builds it)"
-        )
-        refused.append(CorpusProblem(document.path, reason))
-    if not refused:
-        return corpus
-    return dataclasses.replace(corpus, documents=tuple(kept), problems=(*corpus.problems, *refused))
-
-
 def build(
     corpus_dir: str | Path,
     store: str | Path | EmbeddedStore | SparqlStore,
@@ -440,7 +418,6 @@ def _sync(
     from chaingraph.rdf.document_graph import document_fingerprint
 
     corpus = read_corpus(Path(corpus_dir), follow_links=follow_links, max_document_mb=max_document_mb)
-    corpus = _without_large_documents(corpus, max_document_mb)
     if not corpus.documents and not allow_empty:
         # Nothing read (an empty folder, or every file failed): building it would wipe the graph.
         raise EmptyCorpusError(Path(corpus_dir), corpus.problems)

@@ -153,15 +153,14 @@ def read_corpus(root: Path, *, follow_links: bool = False, max_document_mb: floa
     max_document_mb
         The most text a document may have, in MB (10^6 bytes of UTF-8), or None for no limit. A
         file of more than :data:`FILE_TO_TEXT_RATIO` times that many bytes is named as an error
-        without being read, so that a huge file never fills the memory; the exact limit on the
-        text is the caller's to apply.
+        without being read, so that a huge file never fills the memory; a document whose text
+        passes the limit is named as an error after reading.
     """
     root = _check_root(root)
     snapshot = Snapshot(root, follow_links=follow_links)
     documents: list[Document] = []
     problems: list[CorpusProblem] = []
-    max_bytes = None if max_document_mb is None else FILE_TO_TEXT_RATIO * max_document_mb * 1e6
-    for item in _iter_documents(root, snapshot, follow_links, max_bytes):
+    for item in _iter_documents(root, snapshot, follow_links, max_document_mb):
         if isinstance(item, Document):
             documents.append(item)
         else:
@@ -170,7 +169,7 @@ def read_corpus(root: Path, *, follow_links: bool = False, max_document_mb: floa
 
 
 def _iter_documents(
-    root: Path, snapshot: Snapshot | None, follow_links: bool, max_bytes: float | None = None
+    root: Path, snapshot: Snapshot | None, follow_links: bool, max_document_mb: float | None = None
 ) -> Iterator[Document | CorpusProblem]:
     manifest = read_manifest(root, snapshot, follow_links=follow_links)
     yield from manifest.problems
@@ -178,7 +177,7 @@ def _iter_documents(
     listed = set()
     for entry in manifest.entries:
         listed.add(entry.path)
-        yield from _build(root, entry.path, entry.metadata, first_path_of, snapshot, max_bytes)
+        yield from _build(root, entry.path, entry.metadata, first_path_of, snapshot, max_document_mb)
     candidates, skipped = _walk(root, follow_links)
     if snapshot is not None:
         snapshot.candidates = candidates
@@ -186,7 +185,7 @@ def _iter_documents(
     yield from (problem for problem in skipped if problem.path not in named)
     for path in candidates:
         if path not in listed:
-            yield from _build(root, path, Metadata(), first_path_of, snapshot, max_bytes)
+            yield from _build(root, path, Metadata(), first_path_of, snapshot, max_document_mb)
 
 
 def corpus_candidates(root: Path, *, follow_links: bool = False) -> list[str]:
@@ -287,10 +286,10 @@ def _build(
     listed: Metadata,
     first_path_of: dict[str, str],
     snapshot: Snapshot | None,
-    max_bytes: float | None = None,
+    max_document_mb: float | None = None,
 ) -> Iterator[Document | CorpusProblem]:
     """Read one file and merge its metadata; yields its problems, then the document if any."""
-    too_large = _too_large(root / path, max_bytes)
+    too_large = _too_large(root / path, max_document_mb)
     if too_large is not None:
         if snapshot is not None:
             snapshot.complete = False  # a file not read is a file the build record cannot vouch for
@@ -307,6 +306,10 @@ def _build(
     front, warnings = check_metadata(source.metadata, "front matter", path)
     yield from warnings
     text = source.text
+    too_long = _too_long(text, max_document_mb)
+    if too_long is not None:
+        yield CorpusProblem(path, too_long, "error")
+        return
     doc_id = content_id(text)
     if doc_id in first_path_of:
         yield CorpusProblem(path, f"same text as {first_path_of[doc_id]}; skipped", "warning")
@@ -325,19 +328,32 @@ def _build(
     )
 
 
-def _too_large(path: Path, max_bytes: float | None) -> str | None:
-    """Why the file at ``path`` is too large to read (its size on disk above ``max_bytes``), or None."""
-    if max_bytes is None:
+def _too_long(text: str, max_document_mb: float | None) -> str | None:
+    """Why ``text`` is too long to be one document (more than ``max_document_mb`` MB of UTF-8), or None."""
+    if max_document_mb is None:
         return None
+    size = len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
+    if size <= max_document_mb * 1e6:
+        return None
+    return (
+        f"{size / 1e6:,.2f} MB of text, more than the {max_document_mb:g} MB a document may have; not built "
+        f"(--max-document-mb {math.ceil(size / 1e6)} or more builds it)"
+    )
+
+
+def _too_large(path: Path, max_document_mb: float | None) -> str | None:
+    """Why the file at ``path`` is too large to read (its size on disk far above the text limit), or None."""
+    if max_document_mb is None:
+        return None
+    max_bytes = FILE_TO_TEXT_RATIO * max_document_mb * 1e6
     try:
         size = os.stat(path).st_size
     except OSError:
         return None  # reading it names the reason
     if size <= max_bytes:
         return None
-    text_limit = max_bytes / FILE_TO_TEXT_RATIO / 1e6
     return (
-        f"{size / 1e6:,.2f} MB on disk, more than {FILE_TO_TEXT_RATIO} times the {text_limit:g} MB of text a "
+        f"{size / 1e6:,.2f} MB on disk, more than {FILE_TO_TEXT_RATIO} times the {max_document_mb:g} MB of text a "
         f"document may have; not read (--max-document-mb {math.ceil(size / FILE_TO_TEXT_RATIO / 1e6)} or more "
         "reads it)"
     )
